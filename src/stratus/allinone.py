@@ -1,0 +1,151 @@
+"""The all-in-one cloud: every service in one process, on one port, state in one directory.
+
+On every start it brings the databases to head and makes the catalog match the URL it
+serves on. On the first start it also bootstraps an admin and a demo account and writes
+``clouds.yaml`` and ``openrc`` files into the state directory.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+import yaml
+from oslo_config import cfg
+
+from stratus.common.db import Databases, migration
+from stratus.common.policy import Policy
+from stratus.common.wsgi.dispatch import PrefixDispatcher
+from stratus.conf.database import DATABASES
+from stratus.identity import app as identity_app
+from stratus.identity import bootstrap, store
+from stratus.identity.passwords import Passwords
+
+DEMO_USER = "demo"
+DEMO_PROJECT = "demo"
+
+
+@dataclass(frozen=True)
+class CloudEntry:
+    """One entry of clouds.yaml / one openrc file."""
+
+    name: str
+    username: str
+    password: str
+    project_name: str
+
+
+class AllInOne:
+    """Assembles the services of one process into a single WSGI app."""
+
+    def __init__(self, conf: cfg.ConfigOpts):
+        self.conf = conf
+        self.state_dir = conf.state_dir
+        self.databases = Databases(conf)
+        self.base_url = bootstrap.public_base_url(conf)
+
+    def prepare(self) -> list[CloudEntry] | None:
+        """Sync schemas, bootstrap on first start, refresh the catalog and client files."""
+        os.makedirs(self.state_dir, mode=0o700, exist_ok=True)
+        for name in DATABASES:
+            engine = self.databases.engine(name)
+            if migration.current(engine) != migration.head(name):
+                migration.sync(name, engine)
+        entries = self._load_cloud_entries()
+        first_start = entries is None
+        if first_start:
+            entries = [CloudEntry("stratus", "admin", _password(), "admin"),
+                       CloudEntry("stratus-demo", DEMO_USER, _password(), DEMO_PROJECT)]
+        self._bootstrap(entries, reset_passwords=first_start)
+        self._write_client_files(entries)
+        return entries if first_start else None
+
+    def _bootstrap(self, entries: list[CloudEntry], reset_passwords: bool) -> None:
+        engine = self.databases.engine("identity")
+        admin, demo = entries
+        if reset_passwords:
+            bootstrap.bootstrap(self.conf, engine, admin_password=admin.password,
+                                admin_user=admin.username, admin_project=admin.project_name,
+                                public_url=f"{self.base_url}/identity")
+            with engine.begin() as conn:
+                bootstrap.ensure_account(conn, Passwords(self.conf), user_name=demo.username,
+                                         password=demo.password,
+                                         project_name=demo.project_name, role="member")
+        self._refresh_catalog(engine)
+
+    def _refresh_catalog(self, engine: sa.Engine) -> None:
+        """Endpoints follow the address we serve on; only working services are listed."""
+        from stratus.identity import catalog
+
+        with engine.begin() as conn:
+            store.ensure_default_domain(conn)
+            for service_type, name, prefix in self.services():
+                catalog.ensure_service_endpoints(conn, type=service_type, name=name,
+                                                 url=f"{self.base_url}{prefix}",
+                                                 region_id=self.conf.identity.region)
+
+    @staticmethod
+    def services() -> list[tuple[str, str, str]]:
+        """(service type, name, path prefix) of every API this process serves."""
+        return [("identity", "keystone", "/identity")]
+
+    def wsgi_app(self):
+        policy = Policy(self.conf)
+        identity = identity_app.make_service(self.conf, self.databases.engine("identity"),
+                                             policy)
+        return PrefixDispatcher({"/identity": identity_app.make_app(self.conf, identity)})
+
+    # --- client files ---------------------------------------------------------------
+
+    @property
+    def clouds_yaml(self) -> str:
+        return os.path.join(self.state_dir, "clouds.yaml")
+
+    def _load_cloud_entries(self) -> list[CloudEntry] | None:
+        if not os.path.exists(self.clouds_yaml):
+            return None
+        with open(self.clouds_yaml) as fh:
+            clouds = yaml.safe_load(fh)["clouds"]
+        return [CloudEntry(name, c["auth"]["username"], c["auth"]["password"],
+                           c["auth"]["project_name"])
+                for name, c in clouds.items() if name in ("stratus", "stratus-demo")]
+
+    def _write_client_files(self, entries: list[CloudEntry]) -> None:
+        auth_url = f"{self.base_url}/identity"
+        region = self.conf.identity.region
+        clouds = {"clouds": {e.name: {
+            "auth": {"auth_url": auth_url, "username": e.username, "password": e.password,
+                     "project_name": e.project_name, "user_domain_name": "Default",
+                     "project_domain_name": "Default"},
+            "region_name": region, "interface": "public", "identity_api_version": 3,
+        } for e in entries}}
+        _write_private(self.clouds_yaml, yaml.safe_dump(clouds, sort_keys=False))
+        for entry in entries:
+            suffix = "" if entry.name == "stratus" else "-demo"
+            _write_private(os.path.join(self.state_dir, f"openrc{suffix}"), "".join(
+                f"export {k}={v}\n" for k, v in (
+                    ("OS_AUTH_URL", auth_url), ("OS_USERNAME", entry.username),
+                    ("OS_PASSWORD", entry.password), ("OS_PROJECT_NAME", entry.project_name),
+                    ("OS_USER_DOMAIN_NAME", "Default"), ("OS_PROJECT_DOMAIN_NAME", "Default"),
+                    ("OS_IDENTITY_API_VERSION", "3"), ("OS_REGION_NAME", region))))
+
+    def usage(self) -> str:
+        return (f"Stratus is serving at {self.base_url}\n"
+                f"  export OS_CLIENT_CONFIG_FILE={self.clouds_yaml}\n"
+                f"  openstack --os-cloud stratus token issue        # admin\n"
+                f"  openstack --os-cloud stratus-demo token issue   # demo member\n"
+                f"  or: source {os.path.join(self.state_dir, 'openrc')}")
+
+
+def _password() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def _write_private(path: str, text: str) -> None:
+    tmp = f"{path}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)

@@ -1,0 +1,1 @@
+"""Cells v2: the API database, cell databases, mappings and their migrations."""

@@ -1,0 +1,1 @@
+"""Console scripts: stratus, stratus-manage, stratus-status."""

@@ -1,0 +1,96 @@
+"""stratus-manage: database and deployment commands.
+
+Exit status: 0 success, 1 the command failed (the message says why), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from stratus import conf as stratus_conf
+from stratus.common.db import Databases, migration
+from stratus.conf.database import DATABASES
+
+
+def _db_sync(conf, args) -> int:
+    names = [args.database] if args.database else list(DATABASES)
+    dbs = Databases(conf)
+    try:
+        for name in names:
+            before, after = migration.sync(name, dbs.engine(name))
+            state = "up to date" if before == after else f"upgraded from {before or 'empty'}"
+            print(f"{name:<10} {after}  ({state})")
+    finally:
+        dbs.dispose()
+    return 0
+
+
+def _db_version(conf, args) -> int:
+    dbs = Databases(conf)
+    behind = 0
+    try:
+        for name in DATABASES:
+            now, newest = migration.current(dbs.engine(name)), migration.head(name)
+            note = "" if now == newest else f"  (head is {newest}; run stratus-manage db sync)"
+            behind += now != newest
+            print(f"{name:<10} {now or 'not synced'}{note}")
+    finally:
+        dbs.dispose()
+    return 0
+
+
+def _bootstrap(conf, args) -> int:
+    from stratus.identity import bootstrap
+
+    dbs = Databases(conf)
+    try:
+        result = bootstrap.bootstrap(
+            conf, dbs.engine("identity"), admin_password=args.bootstrap_password,
+            admin_user=args.bootstrap_username, admin_project=args.bootstrap_project_name,
+            public_url=args.bootstrap_public_url)
+    finally:
+        dbs.dispose()
+    print(f"admin user {result.user_name} ({result.user_id}) in project "
+          f"{result.project_name} ({result.project_id}) with role admin")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="stratus-manage", description=__doc__.splitlines()[0])
+    stratus_conf.add_common_arguments(parser)
+    groups = parser.add_subparsers(dest="category", required=True, metavar="CATEGORY")
+
+    db = groups.add_parser("db", help="database schema commands").add_subparsers(
+        dest="action", required=True, metavar="ACTION")
+    sync = db.add_parser("sync", help="create or upgrade database schemas (idempotent)")
+    sync.add_argument("database", nargs="?", choices=DATABASES,
+                      help="only this database (default: all)")
+    sync.set_defaults(func=_db_sync)
+    db.add_parser("version", help="print each database's schema revision").set_defaults(
+        func=_db_version)
+
+    boot = groups.add_parser("bootstrap", help="create the admin user, project, roles and "
+                                               "identity endpoint (idempotent)")
+    boot.add_argument("--bootstrap-password", required=True)
+    boot.add_argument("--bootstrap-username", default="admin")
+    boot.add_argument("--bootstrap-project-name", default="admin")
+    boot.add_argument("--bootstrap-public-url", default=None,
+                      help="identity endpoint URL for the catalog "
+                           "(default: [api] public_url + /identity)")
+    boot.set_defaults(func=_bootstrap)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    conf = stratus_conf.load(args)
+    try:
+        return args.func(conf, args)
+    except Exception as exc:  # an operator needs the reason, not a traceback
+        print(f"stratus-manage: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

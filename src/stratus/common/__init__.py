@@ -1,0 +1,1 @@
+"""Pieces every Stratus service shares: HTTP, databases, RPC, authentication, policy."""

@@ -1,0 +1,1 @@
+"""The HTTP layer every Stratus API is built on (Falcon WSGI apps)."""

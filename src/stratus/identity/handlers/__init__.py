@@ -1,0 +1,22 @@
+"""Identity API handlers: parse and validate, check policy, call the data layer, render."""
+
+from __future__ import annotations
+
+from stratus.common.wsgi.app import Request
+from stratus.identity.service import IdentityService
+
+
+def service(req: Request) -> IdentityService:
+    return req.service
+
+
+def authorize(req: Request, rule: str, target: dict | None = None) -> None:
+    req.service.policy.authorize(req.auth, rule, target or {})
+
+
+def flag(req: Request, name: str) -> bool | None:
+    """A boolean query filter (?enabled=true); absent means no filter."""
+    value = req.get_param(name)
+    if value is None:
+        return None
+    return value.lower() not in ("0", "false", "no", "off")

@@ -1,0 +1,1 @@
+"""The Glance v2 subset image service."""

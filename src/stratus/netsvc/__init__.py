@@ -1,0 +1,1 @@
+"""The Neutron subset network service."""
