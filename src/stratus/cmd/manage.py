@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+import sqlalchemy as sa
+
 from stratus import conf as stratus_conf
 from stratus.common.db import Databases, migration
 from stratus.conf.database import DATABASES
@@ -18,7 +20,7 @@ def _db_sync(conf, args) -> int:
     dbs = Databases(conf)
     try:
         for name in names:
-            before, after = migration.sync(name, dbs.engine(name))
+            before, after = _for_database(name, migration.sync, name, dbs.engine(name))
             state = "up to date" if before == after else f"upgraded from {before or 'empty'}"
             print(f"{name:<10} {after}  ({state})")
     finally:
@@ -28,16 +30,28 @@ def _db_sync(conf, args) -> int:
 
 def _db_version(conf, args) -> int:
     dbs = Databases(conf)
-    behind = 0
     try:
         for name in DATABASES:
-            now, newest = migration.current(dbs.engine(name)), migration.head(name)
+            now = _for_database(name, migration.current, dbs.engine(name))
+            newest = migration.head(name)
             note = "" if now == newest else f"  (head is {newest}; run stratus-manage db sync)"
-            behind += now != newest
             print(f"{name:<10} {now or 'not synced'}{note}")
     finally:
         dbs.dispose()
     return 0
+
+
+class CommandError(Exception):
+    """A failure an operator can act on, already phrased as one line."""
+
+
+def _for_database(name: str, func, *args):
+    """Run ``func``; a database error becomes one line naming the database."""
+    try:
+        return func(*args)
+    except sa.exc.SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise CommandError(f"{name} database: {reason}") from None
 
 
 def _bootstrap(conf, args) -> int:
@@ -87,8 +101,11 @@ def main(argv: list[str] | None = None) -> int:
     conf = stratus_conf.load(args)
     try:
         return args.func(conf, args)
-    except Exception as exc:  # an operator needs the reason, not a traceback
+    except CommandError as exc:
         print(f"stratus-manage: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # an operator needs the reason, not a traceback
+        print(f"stratus-manage: {str(exc).strip().splitlines()[0]}", file=sys.stderr)
         return 1
 
 

@@ -22,7 +22,8 @@ class Policy:
         target = target if target is not None else {"project_id": context.project_id,
                                                     "user_id": context.user_id}
         try:
-            allowed = self._enforcer.authorize(rule, target, context, do_raise=False)
+            allowed = self._enforcer.authorize(rule, flatten_target(target), context,
+                                               do_raise=False)
         except oslo_policy.PolicyNotRegistered:
             raise  # a programming error: every action has a rule in code
         if not allowed:
@@ -34,3 +35,24 @@ class Policy:
         except Forbidden:
             return False
         return True
+
+
+def flatten_target(target: dict) -> dict:
+    """Nested targets also appear as ``target.a.b`` keys, the form Keystone-style rules use.
+
+    oslo.policy substitutes ``%(target.token.user_id)s`` from a flat key, so
+    ``{"token": {"user_id": "u"}}`` also yields ``{"target.token.user_id": "u"}``.
+    """
+    flat = dict(target)
+
+    def walk(prefix: str, value) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}", inner)
+        else:
+            flat[prefix] = value
+
+    for key, value in target.items():
+        if isinstance(value, dict):
+            walk(f"target.{key}", value)
+    return flat
