@@ -10,8 +10,9 @@ def service(req: Request) -> IdentityService:
     return req.service
 
 
-def authorize(req: Request, rule: str, target: dict | None = None) -> None:
-    req.service.policy.authorize(req.auth, rule, target or {})
+def authorize(req: Request, target: dict | None = None) -> None:
+    """Check the rule the route table names for this request's method against ``target``."""
+    req.service.policy.authorize(req.auth, req.route.rules[req.method], target or {})
 
 
 def flag(req: Request, name: str) -> bool | None:

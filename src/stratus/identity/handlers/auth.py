@@ -28,7 +28,7 @@ def _catalog(req: Request) -> list[dict] | None:
         return catalog.token_catalog(conn)
 
 
-def _subject(req: Request, rule: str):
+def _subject(req: Request):
     subject = req.get_header("X-Subject-Token")
     if not subject:
         raise BadRequest("The X-Subject-Token header is required.")
@@ -36,24 +36,24 @@ def _subject(req: Request, rule: str):
     try:
         token = svc.validate(subject)
     except Unauthorized:
-        authorize(req, rule, {"token": {"user_id": None}})
+        authorize(req, {"token": {"user_id": None}})
         raise NotFound(f"Could not find token: {subject[:12]}...") from None
-    authorize(req, rule, {"token": {"user_id": token.user["id"]}})
+    authorize(req, {"token": {"user_id": token.user["id"]}})
     return token
 
 
 def validate_token(req: Request, resp) -> None:
-    token = _subject(req, "identity:validate_token")
+    token = _subject(req)
     send(resp, views.token(token, _catalog(req)), headers={"X-Subject-Token": token.id})
 
 
 def check_token(req: Request, resp) -> None:
-    _subject(req, "identity:check_token")
+    _subject(req)
     send(resp, status=200)
 
 
 def revoke_token(req: Request, resp) -> None:
-    token = _subject(req, "identity:revoke_token")
+    token = _subject(req)
     service(req).revoke(token)
     send(resp, status=204)
 

@@ -9,7 +9,7 @@ from stratus.identity.handlers import authorize, service
 
 
 def list_services(req: Request, resp) -> None:
-    authorize(req, "identity:list_services")
+    authorize(req)
     with service(req).engine.connect() as conn:
         rows = catalog.list_services(conn, type=req.get_param("type"),
                                      name=req.get_param("name"))
@@ -18,7 +18,7 @@ def list_services(req: Request, resp) -> None:
 
 
 def create_service(req: Request, resp) -> None:
-    authorize(req, "identity:create_service")
+    authorize(req)
     body = json_body(req, schemas.service_create)["service"]
     with service(req).engine.begin() as conn:
         row = catalog.create_service(conn, type=body["type"], name=body.get("name"),
@@ -28,21 +28,21 @@ def create_service(req: Request, resp) -> None:
 
 
 def show_service(req: Request, resp, service_id: str) -> None:
-    authorize(req, "identity:get_service")
+    authorize(req)
     with service(req).engine.connect() as conn:
         row = catalog.get_service(conn, service_id)
     send(resp, {"service": views.service(req.prefix, row)})
 
 
 def delete_service(req: Request, resp, service_id: str) -> None:
-    authorize(req, "identity:delete_service")
+    authorize(req)
     with service(req).engine.begin() as conn:
         catalog.delete_service(conn, service_id)
     send(resp, status=204)
 
 
 def list_endpoints(req: Request, resp) -> None:
-    authorize(req, "identity:list_endpoints")
+    authorize(req)
     with service(req).engine.connect() as conn:
         rows = catalog.list_endpoints(conn, service_id=req.get_param("service_id"),
                                       interface=req.get_param("interface"),
@@ -52,7 +52,7 @@ def list_endpoints(req: Request, resp) -> None:
 
 
 def create_endpoint(req: Request, resp) -> None:
-    authorize(req, "identity:create_endpoint")
+    authorize(req)
     body = json_body(req, schemas.endpoint_create)["endpoint"]
     with service(req).engine.begin() as conn:
         row = catalog.create_endpoint(conn, service_id=body["service_id"],
@@ -63,21 +63,21 @@ def create_endpoint(req: Request, resp) -> None:
 
 
 def show_endpoint(req: Request, resp, endpoint_id: str) -> None:
-    authorize(req, "identity:get_endpoint")
+    authorize(req)
     with service(req).engine.connect() as conn:
         row = catalog.get_endpoint(conn, endpoint_id)
     send(resp, {"endpoint": views.endpoint(req.prefix, row)})
 
 
 def delete_endpoint(req: Request, resp, endpoint_id: str) -> None:
-    authorize(req, "identity:delete_endpoint")
+    authorize(req)
     with service(req).engine.begin() as conn:
         catalog.delete_endpoint(conn, endpoint_id)
     send(resp, status=204)
 
 
 def list_regions(req: Request, resp) -> None:
-    authorize(req, "identity:list_regions")
+    authorize(req)
     with service(req).engine.connect() as conn:
         rows = catalog.list_regions(conn)
     send(resp, views.collection(req.prefix, "regions", "regions",
@@ -85,7 +85,7 @@ def list_regions(req: Request, resp) -> None:
 
 
 def show_region(req: Request, resp, region_id: str) -> None:
-    authorize(req, "identity:get_region")
+    authorize(req)
     with service(req).engine.connect() as conn:
         row = catalog.get_region(conn, region_id)
     send(resp, {"region": views.region(req.prefix, row)})

@@ -9,7 +9,7 @@ from stratus.identity.handlers import authorize, flag, service
 
 
 def list_projects(req: Request, resp) -> None:
-    authorize(req, "identity:list_projects")
+    authorize(req)
     filters = {"name": req.get_param("name"), "domain_id": req.get_param("domain_id"),
                "enabled": flag(req, "enabled")}
     with service(req).engine.connect() as conn:
@@ -19,7 +19,7 @@ def list_projects(req: Request, resp) -> None:
 
 
 def create_project(req: Request, resp) -> None:
-    authorize(req, "identity:create_project")
+    authorize(req)
     body = json_body(req, schemas.project_create)["project"]
     with service(req).engine.begin() as conn:
         row = store.create_project(
@@ -33,12 +33,12 @@ def create_project(req: Request, resp) -> None:
 def show_project(req: Request, resp, project_id: str) -> None:
     with service(req).engine.connect() as conn:
         row = store.get_project(conn, project_id)
-    authorize(req, "identity:get_project", {"project": {"id": project_id}})
+    authorize(req, {"project": {"id": project_id}})
     send(resp, {"project": views.project(req.prefix, row)})
 
 
 def update_project(req: Request, resp, project_id: str) -> None:
-    authorize(req, "identity:update_project")
+    authorize(req)
     body = json_body(req, schemas.project_update)["project"]
     changes = {k: body[k] for k in ("name", "description", "enabled") if k in body}
     with service(req).engine.begin() as conn:
@@ -47,14 +47,14 @@ def update_project(req: Request, resp, project_id: str) -> None:
 
 
 def delete_project(req: Request, resp, project_id: str) -> None:
-    authorize(req, "identity:delete_project")
+    authorize(req)
     with service(req).engine.begin() as conn:
         store.delete_project(conn, project_id)
     send(resp, status=204)
 
 
 def list_domains(req: Request, resp) -> None:
-    authorize(req, "identity:list_domains")
+    authorize(req)
     with service(req).engine.connect() as conn:
         rows = store.list_domains(conn, name=req.get_param("name"),
                                   enabled=flag(req, "enabled"))
@@ -63,7 +63,7 @@ def list_domains(req: Request, resp) -> None:
 
 
 def show_domain(req: Request, resp, domain_id: str) -> None:
-    authorize(req, "identity:get_domain", {"domain": {"id": domain_id}})
+    authorize(req, {"domain": {"id": domain_id}})
     with service(req).engine.connect() as conn:
         row = store.get_domain(conn, domain_id)
     send(resp, {"domain": views.domain(req.prefix, row)})

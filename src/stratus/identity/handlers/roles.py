@@ -10,7 +10,7 @@ from stratus.identity.handlers import authorize, service
 
 
 def list_roles(req: Request, resp) -> None:
-    authorize(req, "identity:list_roles")
+    authorize(req)
     with service(req).engine.connect() as conn:
         rows = store.list_roles(conn, name=req.get_param("name"))
     send(resp, views.collection(req.prefix, "roles", "roles",
@@ -18,7 +18,7 @@ def list_roles(req: Request, resp) -> None:
 
 
 def create_role(req: Request, resp) -> None:
-    authorize(req, "identity:create_role")
+    authorize(req)
     body = json_body(req, schemas.role_create)["role"]
     with service(req).engine.begin() as conn:
         row = store.create_role(conn, body["name"], body.get("description"))
@@ -26,14 +26,14 @@ def create_role(req: Request, resp) -> None:
 
 
 def show_role(req: Request, resp, role_id: str) -> None:
-    authorize(req, "identity:get_role")
+    authorize(req)
     with service(req).engine.connect() as conn:
         row = store.get_role(conn, role_id)
     send(resp, {"role": views.role(req.prefix, row)})
 
 
 def update_role(req: Request, resp, role_id: str) -> None:
-    authorize(req, "identity:update_role")
+    authorize(req)
     body = json_body(req, schemas.role_update)["role"]
     changes = {k: body[k] for k in ("name", "description") if k in body}
     with service(req).engine.begin() as conn:
@@ -42,21 +42,21 @@ def update_role(req: Request, resp, role_id: str) -> None:
 
 
 def delete_role(req: Request, resp, role_id: str) -> None:
-    authorize(req, "identity:delete_role")
+    authorize(req)
     with service(req).engine.begin() as conn:
         store.delete_role(conn, role_id)
     send(resp, status=204)
 
 
 def grant(req: Request, resp, project_id: str, user_id: str, role_id: str) -> None:
-    authorize(req, "identity:create_grant")
+    authorize(req)
     with service(req).engine.begin() as conn:
         store.grant(conn, user_id, project_id, role_id)
     send(resp, status=204)
 
 
 def check_grant(req: Request, resp, project_id: str, user_id: str, role_id: str) -> None:
-    authorize(req, "identity:check_grant")
+    authorize(req)
     with service(req).engine.connect() as conn:
         store.get_user(conn, user_id)
         store.get_project(conn, project_id)
@@ -68,14 +68,14 @@ def check_grant(req: Request, resp, project_id: str, user_id: str, role_id: str)
 
 
 def revoke_grant(req: Request, resp, project_id: str, user_id: str, role_id: str) -> None:
-    authorize(req, "identity:revoke_grant")
+    authorize(req)
     with service(req).engine.begin() as conn:
         store.revoke_grant(conn, user_id, project_id, role_id)
     send(resp, status=204)
 
 
 def list_grants(req: Request, resp, project_id: str, user_id: str) -> None:
-    authorize(req, "identity:list_grants")
+    authorize(req)
     with service(req).engine.connect() as conn:
         store.get_user(conn, user_id)
         store.get_project(conn, project_id)
@@ -86,7 +86,7 @@ def list_grants(req: Request, resp, project_id: str, user_id: str) -> None:
 
 def list_role_assignments(req: Request, resp) -> None:
     """Direct assignments; ?effective adds the roles they imply."""
-    authorize(req, "identity:list_role_assignments")
+    authorize(req)
     include_names = req.get_param("include_names") is not None
     with service(req).engine.connect() as conn:
         rows = store.list_assignments(conn, user_id=req.get_param("user.id"),

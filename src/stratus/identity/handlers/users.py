@@ -17,7 +17,7 @@ def _check_length(req: Request, password: str | None) -> None:
 
 
 def list_users(req: Request, resp) -> None:
-    authorize(req, "identity:list_users")
+    authorize(req)
     filters = {"name": req.get_param("name"), "domain_id": req.get_param("domain_id"),
                "enabled": flag(req, "enabled")}
     with service(req).engine.connect() as conn:
@@ -27,7 +27,7 @@ def list_users(req: Request, resp) -> None:
 
 
 def create_user(req: Request, resp) -> None:
-    authorize(req, "identity:create_user")
+    authorize(req)
     body = json_body(req, schemas.user_create)["user"]
     _check_length(req, body.get("password"))
     svc = service(req)
@@ -45,14 +45,14 @@ def create_user(req: Request, resp) -> None:
 
 
 def show_user(req: Request, resp, user_id: str) -> None:
-    authorize(req, "identity:get_user", {"user": {"id": user_id}})
+    authorize(req, {"user": {"id": user_id}})
     with service(req).engine.connect() as conn:
         row = store.get_user(conn, user_id)
     send(resp, {"user": views.user(req.prefix, row)})
 
 
 def update_user(req: Request, resp, user_id: str) -> None:
-    authorize(req, "identity:update_user")
+    authorize(req)
     body = json_body(req, schemas.user_update)["user"]
     _check_length(req, body.get("password"))
     svc = service(req)
@@ -67,7 +67,7 @@ def update_user(req: Request, resp, user_id: str) -> None:
 
 
 def delete_user(req: Request, resp, user_id: str) -> None:
-    authorize(req, "identity:delete_user")
+    authorize(req)
     with service(req).engine.begin() as conn:
         store.delete_user(conn, user_id)
     send(resp, status=204)
@@ -75,7 +75,7 @@ def delete_user(req: Request, resp, user_id: str) -> None:
 
 def change_password(req: Request, resp, user_id: str) -> None:
     """A user changes their own password; every earlier token stops working."""
-    authorize(req, "identity:change_password", {"user": {"id": user_id}})
+    authorize(req, {"user": {"id": user_id}})
     body = json_body(req, schemas.password_change)["user"]
     _check_length(req, body["password"])
     svc = service(req)
@@ -90,7 +90,7 @@ def change_password(req: Request, resp, user_id: str) -> None:
 
 
 def list_user_projects(req: Request, resp, user_id: str) -> None:
-    authorize(req, "identity:list_user_projects", {"user": {"id": user_id}})
+    authorize(req, {"user": {"id": user_id}})
     with service(req).engine.connect() as conn:
         store.get_user(conn, user_id)
         rows = store.projects_for_user(conn, user_id)
