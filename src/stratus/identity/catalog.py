@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from stratus.common.wsgi.errors import BadRequest, NotFound
+from stratus.common.wsgi.errors import BadRequest
 from stratus.identity import schema as s
-from stratus.identity.store import new_id
+from stratus.identity.store import fetch_one, new_id
 
 INTERFACES = ("public", "internal", "admin")
 
@@ -22,10 +22,8 @@ def list_regions(conn: sa.Connection) -> list[dict]:
 
 
 def get_region(conn: sa.Connection, region_id: str) -> dict:
-    row = conn.execute(sa.select(s.region).where(s.region.c.id == region_id)).mappings().first()
-    if row is None:
-        raise NotFound(f"Could not find region: {region_id}.")
-    return dict(row)
+    return fetch_one(conn, sa.select(s.region).where(s.region.c.id == region_id),
+                     "region", region_id)
 
 
 def create_service(conn: sa.Connection, *, type: str, name: str | None = None,
@@ -36,11 +34,8 @@ def create_service(conn: sa.Connection, *, type: str, name: str | None = None,
 
 
 def get_service(conn: sa.Connection, service_id: str) -> dict:
-    row = conn.execute(sa.select(s.service).where(s.service.c.id == service_id)).mappings()\
-        .first()
-    if row is None:
-        raise NotFound(f"Could not find service: {service_id}.")
-    return dict(row)
+    return fetch_one(conn, sa.select(s.service).where(s.service.c.id == service_id),
+                     "service", service_id)
 
 
 def list_services(conn: sa.Connection, type: str | None = None,
@@ -73,11 +68,8 @@ def create_endpoint(conn: sa.Connection, *, service_id: str, interface: str, url
 
 
 def get_endpoint(conn: sa.Connection, endpoint_id: str) -> dict:
-    row = conn.execute(sa.select(s.endpoint).where(s.endpoint.c.id == endpoint_id)).mappings()\
-        .first()
-    if row is None:
-        raise NotFound(f"Could not find endpoint: {endpoint_id}.")
-    return dict(row)
+    return fetch_one(conn, sa.select(s.endpoint).where(s.endpoint.c.id == endpoint_id),
+                     "endpoint", endpoint_id)
 
 
 def list_endpoints(conn: sa.Connection, *, service_id: str | None = None,

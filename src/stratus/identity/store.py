@@ -21,7 +21,7 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-def _one(conn: sa.Connection, query, kind: str, ident: str) -> dict:
+def fetch_one(conn: sa.Connection, query, kind: str, ident: str) -> dict:
     row = conn.execute(query).mappings().first()
     if row is None:
         raise NotFound(f"Could not find {kind}: {ident}.")
@@ -38,6 +38,18 @@ def _insert(conn: sa.Connection, table: sa.Table, values: dict, kind: str, desc:
     return values
 
 
+def _update(conn: sa.Connection, table: sa.Table, row_id: str, changes: dict, kind: str,
+            desc: str) -> None:
+    if not changes:
+        return
+    try:
+        with conn.begin_nested():
+            conn.execute(table.update().where(table.c.id == row_id).values(**changes))
+    except sa.exc.IntegrityError:
+        raise Conflict(f"Conflict occurred attempting to store {kind} - "
+                       f"Duplicate entry found with {desc}.") from None
+
+
 def _filtered(table: sa.Table, filters: dict) -> sa.Select:
     query = sa.select(table)
     for column, value in filters.items():
@@ -49,7 +61,7 @@ def _filtered(table: sa.Table, filters: dict) -> sa.Select:
 # --- domains ---------------------------------------------------------------------------
 
 def get_domain(conn: sa.Connection, domain_id: str) -> dict:
-    return _one(conn, sa.select(s.domain).where(s.domain.c.id == domain_id), "domain",
+    return fetch_one(conn, sa.select(s.domain).where(s.domain.c.id == domain_id), "domain",
                 domain_id)
 
 
@@ -57,7 +69,7 @@ def find_domain(conn: sa.Connection, *, domain_id: str | None = None,
                 name: str | None = None) -> dict:
     if domain_id is not None:
         return get_domain(conn, domain_id)
-    return _one(conn, sa.select(s.domain).where(s.domain.c.name == name), "domain", name)
+    return fetch_one(conn, sa.select(s.domain).where(s.domain.c.name == name), "domain", name)
 
 
 def list_domains(conn: sa.Connection, **filters) -> list[dict]:
@@ -85,12 +97,12 @@ def create_project(conn: sa.Connection, *, name: str, domain_id: str = DEFAULT_D
 
 
 def get_project(conn: sa.Connection, project_id: str) -> dict:
-    return _one(conn, sa.select(s.project).where(s.project.c.id == project_id), "project",
+    return fetch_one(conn, sa.select(s.project).where(s.project.c.id == project_id), "project",
                 project_id)
 
 
 def find_project(conn: sa.Connection, name: str, domain_id: str) -> dict:
-    return _one(conn, sa.select(s.project).where(
+    return fetch_one(conn, sa.select(s.project).where(
         s.project.c.name == name, s.project.c.domain_id == domain_id), "project", name)
 
 
@@ -100,15 +112,8 @@ def list_projects(conn: sa.Connection, **filters) -> list[dict]:
 
 def update_project(conn: sa.Connection, project_id: str, changes: dict) -> dict:
     project = get_project(conn, project_id)
-    if changes:
-        try:
-            with conn.begin_nested():
-                conn.execute(s.project.update().where(s.project.c.id == project_id)
-                             .values(**changes))
-        except sa.exc.IntegrityError:
-            raise Conflict(f"Conflict occurred attempting to store project - Duplicate entry "
-                           f"found with name {changes.get('name')} at domain ID "
-                           f"{project['domain_id']}.") from None
+    _update(conn, s.project, project_id, changes, "project",
+            f"name {changes.get('name')} at domain ID {project['domain_id']}")
     return get_project(conn, project_id)
 
 
@@ -133,11 +138,11 @@ def create_user(conn: sa.Connection, *, name: str, password_hash: str | None,
 
 
 def get_user(conn: sa.Connection, user_id: str) -> dict:
-    return _one(conn, sa.select(s.user).where(s.user.c.id == user_id), "user", user_id)
+    return fetch_one(conn, sa.select(s.user).where(s.user.c.id == user_id), "user", user_id)
 
 
 def find_user(conn: sa.Connection, name: str, domain_id: str) -> dict:
-    return _one(conn, sa.select(s.user).where(s.user.c.name == name,
+    return fetch_one(conn, sa.select(s.user).where(s.user.c.name == name,
                                               s.user.c.domain_id == domain_id), "user", name)
 
 
@@ -151,14 +156,8 @@ def update_user(conn: sa.Connection, user_id: str, changes: dict) -> dict:
     if changes.get("enabled") is False or "password_hash" in changes:
         # Disabling a user or changing the password invalidates every token issued so far.
         changes["tokens_valid_after"] = _now()
-    if changes:
-        try:
-            with conn.begin_nested():
-                conn.execute(s.user.update().where(s.user.c.id == user_id).values(**changes))
-        except sa.exc.IntegrityError:
-            raise Conflict(f"Conflict occurred attempting to store user - Duplicate entry "
-                           f"found with name {changes.get('name')} at domain ID "
-                           f"{user['domain_id']}.") from None
+    _update(conn, s.user, user_id, changes, "user",
+            f"name {changes.get('name')} at domain ID {user['domain_id']}")
     return get_user(conn, user_id)
 
 
@@ -176,11 +175,11 @@ def create_role(conn: sa.Connection, name: str, description: str | None = None) 
 
 
 def get_role(conn: sa.Connection, role_id: str) -> dict:
-    return _one(conn, sa.select(s.role).where(s.role.c.id == role_id), "role", role_id)
+    return fetch_one(conn, sa.select(s.role).where(s.role.c.id == role_id), "role", role_id)
 
 
 def find_role(conn: sa.Connection, name: str) -> dict:
-    return _one(conn, sa.select(s.role).where(s.role.c.name == name), "role", name)
+    return fetch_one(conn, sa.select(s.role).where(s.role.c.name == name), "role", name)
 
 
 def list_roles(conn: sa.Connection, **filters) -> list[dict]:
@@ -189,13 +188,7 @@ def list_roles(conn: sa.Connection, **filters) -> list[dict]:
 
 def update_role(conn: sa.Connection, role_id: str, changes: dict) -> dict:
     get_role(conn, role_id)
-    if changes:
-        try:
-            with conn.begin_nested():
-                conn.execute(s.role.update().where(s.role.c.id == role_id).values(**changes))
-        except sa.exc.IntegrityError:
-            raise Conflict(f"Conflict occurred attempting to store role - Duplicate entry "
-                           f"found with name {changes.get('name')}.") from None
+    _update(conn, s.role, role_id, changes, "role", f"name {changes.get('name')}")
     return get_role(conn, role_id)
 
 
