@@ -1,10 +1,9 @@
 """RPC between Stratus services: the only module that talks to oslo.messaging.
 
-A process builds one :class:`RPC` from its configuration and keeps it for its lifetime.
-The ``fake://`` driver (the all-in-one) delivers messages only between clients and
-servers made from the *same* transport object, so clients and servers of one process
-must come from the same :class:`RPC`; that object, not a module global, owns the
-transport.
+A process builds one :class:`RPC` from its configuration and keeps it for its lifetime;
+that object, not a module global, owns the transport. The all-in-one uses oslo.messaging's
+``fake://`` driver (in-process, proven under concurrent load by the RPC contract tests);
+deployments that scale out use RabbitMQ through the same API.
 
 Contexts travel as dicts (:meth:`RequestContext.to_dict` plus the few fields it leaves
 out) and endpoints receive a :class:`~stratus.common.context.RequestContext` rebuilt
@@ -124,10 +123,10 @@ def get_transport(conf: cfg.ConfigOpts,
                   allowed_remote_exmods: Sequence[str] = ()) -> oslo_messaging.Transport:
     """A new RPC transport for ``conf.transport_url``; the caller owns and cleans it up.
 
-    Nothing is cached: with ``fake://`` only clients and servers built on the returned
-    object can reach each other, so keep it (as :class:`RPC` does). Exceptions raised by
-    endpoints in the modules named by ``allowed_remote_exmods`` are re-raised at the
-    caller as their own class; others arrive as :data:`RemoteError`.
+    Nothing is cached: the caller keeps the transport (as :class:`RPC` does). Exceptions
+    raised by endpoints in the modules named by ``allowed_remote_exmods`` (and builtin
+    ones) are re-raised at the caller as their own class; others arrive as
+    :data:`RemoteError`.
     """
     register_opts(conf)
     return oslo_messaging.get_rpc_transport(
@@ -154,8 +153,10 @@ class RPCClient:
     """Calls and casts to the service consuming one topic."""
 
     def __init__(self, transport: oslo_messaging.Transport, topic: str, *,
-                 server: str | None, timeout: float, version: str):
+                 server: str | None, timeout: float, version: str,
+                 allowed_remote_exmods: Sequence[str] = ()):
         self.topic = topic
+        self._allowed_modules = frozenset(("builtins", *allowed_remote_exmods))
         self.server = server
         self.timeout = timeout
         target = oslo_messaging.Target(topic=topic, server=server, version=version)
@@ -173,6 +174,15 @@ class RPCClient:
             return self._client.call(context, method, **kwargs)
         except oslo_messaging.MessagingTimeout as exc:
             raise RPCTimeout(self.topic, method, self.timeout) from exc
+        except RemoteError:
+            raise
+        except Exception as exc:
+            # fake:// hands back the endpoint's own exception object, where RabbitMQ
+            # sends only allow-listed classes through; make both look like RabbitMQ so
+            # a service behaves the same on either transport.
+            if type(exc).__module__ in self._allowed_modules:
+                raise
+            raise RemoteError(type(exc).__name__, str(exc)) from exc
 
     def cast(self, context: RequestContext | dict, method: str, **kwargs: Any) -> None:
         """Send ``method`` to one server of the topic without waiting for it to run."""
@@ -211,6 +221,7 @@ class RPC:
 
     def __init__(self, conf: cfg.ConfigOpts, *, allowed_remote_exmods: Sequence[str] = ()):
         self.conf = conf
+        self._allowed_remote_exmods = tuple(allowed_remote_exmods)
         self.transport = get_transport(conf, allowed_remote_exmods)
         self._servers: list[RPCServer] = []
 
@@ -223,7 +234,7 @@ class RPC:
         if timeout is None:
             timeout = self.conf.rpc_response_timeout
         return RPCClient(self.transport, topic, server=server, timeout=timeout,
-                         version=version)
+                         version=version, allowed_remote_exmods=self._allowed_remote_exmods)
 
     def server(self, topic: str, endpoints: Sequence[object], *,
                server: str | None = None) -> RPCServer:

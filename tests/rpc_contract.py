@@ -1,0 +1,113 @@
+"""RPC behaviour every transport must show; run in-process (fake://) and over RabbitMQ."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from stratus.common.context import RequestContext
+from stratus.common.rpc import RPC, RemoteError, RPCTimeout
+
+
+class Calculator:
+    """An endpoint: public methods take (context, **kwargs)."""
+
+    def __init__(self):
+        self.casts: list[int] = []
+        self.cast_arrived = threading.Event()
+        self.expected_casts = 1
+        self.lock = threading.Lock()
+
+    def add(self, context, a, b):
+        return a + b
+
+    def whoami(self, context):
+        return {"user": context.user_id, "project": context.project_id,
+                "request_id": context.request_id, "roles": context.roles}
+
+    def record(self, context, value):
+        with self.lock:
+            self.casts.append(value)
+            if len(self.casts) >= self.expected_casts:
+                self.cast_arrived.set()
+
+    def fail(self, context):
+        raise ValueError("the endpoint refused")
+
+    def fail_custom(self, context):
+        raise CalculatorError("custom refusal")
+
+
+class CalculatorError(Exception):
+    """Not importable by oslo.messaging's allow-list, so it travels as RemoteError."""
+
+
+def make_pair(conf):
+    rpc = RPC(conf)
+    topic = f"test-{uuid.uuid4().hex[:8]}"
+    endpoint = Calculator()
+    server = rpc.server(topic, [endpoint], server="host-a")
+    server.start()
+    return rpc, topic, endpoint
+
+
+class RPCContract:
+    """Mixed into a test class whose ``rpc_conf`` fixture picks the transport."""
+
+    @pytest.fixture
+    def pair(self, rpc_conf):
+        rpc, topic, endpoint = make_pair(rpc_conf)
+        yield rpc, topic, endpoint
+        rpc.cleanup()
+
+    def test_call_returns_the_endpoints_answer(self, pair):
+        rpc, topic, _ = pair
+        assert rpc.client(topic, timeout=10).call({}, "add", a=2, b=40) == 42
+
+    def test_endpoint_receives_the_callers_context(self, pair):
+        rpc, topic, _ = pair
+        ctx = RequestContext(user_id="u1", project_id="p1", roles=["member"],
+                             request_id="req-abc", overwrite=False)
+        assert rpc.client(topic, timeout=10).call(ctx, "whoami") == {
+            "user": "u1", "project": "p1", "request_id": "req-abc", "roles": ["member"]}
+
+    def test_cast_is_delivered(self, pair):
+        rpc, topic, endpoint = pair
+        rpc.client(topic).cast({}, "record", value=7)
+        assert endpoint.cast_arrived.wait(10) and endpoint.casts == [7]
+
+    def test_builtin_endpoint_exception_reaches_the_caller_as_itself(self, pair):
+        rpc, topic, _ = pair
+        with pytest.raises(ValueError, match="the endpoint refused"):
+            rpc.client(topic, timeout=10).call({}, "fail")
+
+    def test_other_endpoint_exceptions_arrive_as_remote_error(self, pair):
+        rpc, topic, _ = pair
+        with pytest.raises(RemoteError) as caught:
+            rpc.client(topic, timeout=10).call({}, "fail_custom")
+        assert caught.value.exc_type == "CalculatorError"
+        assert "custom refusal" in str(caught.value)
+
+    def test_call_to_a_topic_nobody_serves_times_out_clearly(self, pair):
+        rpc, _, _ = pair
+        began = time.monotonic()
+        with pytest.raises(RPCTimeout) as caught:
+            rpc.client("nobody-" + uuid.uuid4().hex[:8], timeout=1).call({}, "add", a=1, b=1)
+        assert 0.9 <= time.monotonic() - began < 10
+        assert "nobody-" in str(caught.value) and "'add'" in str(caught.value)
+
+    def test_concurrent_calls_each_get_their_own_answer_and_casts_all_arrive(self, pair):
+        rpc, topic, endpoint = pair
+        client = rpc.client(topic, timeout=30)
+        with ThreadPoolExecutor(16) as pool:
+            answers = list(pool.map(lambda i: client.call({}, "add", a=i, b=1000), range(200)))
+        assert answers == [i + 1000 for i in range(200)]
+        endpoint.expected_casts = 100
+        with ThreadPoolExecutor(16) as pool:
+            list(pool.map(lambda i: client.cast({}, "record", value=i), range(100)))
+        assert endpoint.cast_arrived.wait(30)
+        assert sorted(endpoint.casts) == list(range(100))
