@@ -91,6 +91,9 @@ class AllInOne:
         """(service type, name, path prefix) of every API this process serves."""
         return [("identity", "keystone", "/identity")]
 
+    # Route table of each mounted API, by path prefix; tests walk these.
+    ROUTE_TABLES = {"/identity": identity_app.ROUTES}
+
     def wsgi_app(self):
         policy = Policy(self.conf)
         identity = identity_app.make_service(self.conf, self.databases.engine("identity"),
