@@ -20,7 +20,7 @@ from stratus.common.policy import Policy
 from stratus.common.wsgi.dispatch import PrefixDispatcher
 from stratus.conf.database import DATABASES
 from stratus.identity import app as identity_app
-from stratus.identity import bootstrap, store
+from stratus.identity import bootstrap, catalog, store
 from stratus.identity.passwords import Passwords
 
 DEMO_USER = "demo"
@@ -77,8 +77,6 @@ class AllInOne:
 
     def _refresh_catalog(self, engine: sa.Engine) -> None:
         """Endpoints follow the address we serve on; only working services are listed."""
-        from stratus.identity import catalog
-
         with engine.begin() as conn:
             store.ensure_default_domain(conn)
             for service_type, name, prefix in self.services():

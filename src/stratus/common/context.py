@@ -12,10 +12,6 @@ class RequestContext(oslo_context.RequestContext):
         super().__init__(**kwargs)
         self.expires_at = expires_at
 
-    @property
-    def authenticated(self) -> bool:
-        return self.user_id is not None or self.is_admin
-
     def to_policy_values(self) -> dict:
         values = super().to_policy_values()
         values["roles"] = list(self.roles)

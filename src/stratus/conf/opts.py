@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-
 from oslo_config import cfg
 from oslo_log import log as oslo_log
 
@@ -35,5 +33,3 @@ def list_opts():
     return [("DEFAULT" if group is None else group, group_opts)
             for group, group_opts in merged.items()]
 
-
-HOSTNAME = socket.gethostname()

@@ -12,7 +12,13 @@ from stratus.common.policy import Policy
 from stratus.common.wsgi.errors import BadRequest, NotFound, Unauthorized
 from stratus.identity import store
 from stratus.identity.passwords import Passwords
-from stratus.identity.tokens import KeyRepository, MalformedToken, TokenFormatter, TokenPayload
+from stratus.identity.tokens import (
+    KeyRepository,
+    MalformedToken,
+    TokenFormatter,
+    TokenPayload,
+    isotime,
+)
 
 AUTH_FAILED = "The request you have made requires authentication."
 
@@ -30,8 +36,6 @@ class Token:
     roles: list[dict]
 
     def identity(self) -> Identity:
-        from stratus.identity.tokens import isotime
-
         return Identity(
             user_id=self.user["id"], user_name=self.user["name"],
             user_domain_id=self.user["domain_id"],

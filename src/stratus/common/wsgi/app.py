@@ -52,7 +52,6 @@ class Request(falcon.Request):
 
     request_id: str
     route: Route | None = None
-    context: Any
     auth: RequestContext | None = None
     version: Version | None = None
     service: Any = None
