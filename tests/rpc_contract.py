@@ -41,13 +41,16 @@ class Calculator:
     def fail_custom(self, context):
         raise CalculatorError("custom refusal")
 
+    def _private(self, context):
+        return "must not be reachable"
+
 
 class CalculatorError(Exception):
     """Not importable by oslo.messaging's allow-list, so it travels as RemoteError."""
 
 
-def make_pair(conf):
-    rpc = RPC(conf)
+def make_pair(conf, **rpc_kwargs):
+    rpc = RPC(conf, **rpc_kwargs)
     topic = f"test-{uuid.uuid4().hex[:8]}"
     endpoint = Calculator()
     server = rpc.server(topic, [endpoint], server="host-a")
@@ -61,6 +64,12 @@ class RPCContract:
     @pytest.fixture
     def pair(self, rpc_conf):
         rpc, topic, endpoint = make_pair(rpc_conf)
+        yield rpc, topic, endpoint
+        rpc.cleanup()
+
+    @pytest.fixture
+    def pair_allowing_calculator_errors(self, rpc_conf):
+        rpc, topic, endpoint = make_pair(rpc_conf, allowed_remote_exmods=[__name__])
         yield rpc, topic, endpoint
         rpc.cleanup()
 
@@ -91,6 +100,31 @@ class RPCContract:
             rpc.client(topic, timeout=10).call({}, "fail_custom")
         assert caught.value.exc_type == "CalculatorError"
         assert "custom refusal" in str(caught.value)
+
+    def test_exceptions_from_an_allowed_module_arrive_as_their_own_class(
+            self, pair_allowing_calculator_errors):
+        """RabbitMQ rebuilds them as a ``CalculatorError_Remote`` subclass; still catchable."""
+        rpc, topic, _ = pair_allowing_calculator_errors
+        with pytest.raises(CalculatorError, match="custom refusal"):
+            rpc.client(topic, timeout=10).call({}, "fail_custom")
+
+    def test_private_endpoint_methods_cannot_be_called(self, pair):
+        rpc, topic, _ = pair
+        with pytest.raises(RemoteError) as caught:
+            rpc.client(topic, timeout=10).call({}, "_private")
+        assert caught.value.exc_type == "NoSuchMethod"
+
+    def test_a_version_the_endpoints_lack_arrives_as_remote_error(self, pair):
+        rpc, topic, _ = pair
+        with pytest.raises(RemoteError) as caught:
+            rpc.client(topic, version="2.0", timeout=10).call({}, "add", a=1, b=1)
+        assert caught.value.exc_type == "UnsupportedVersion"
+
+    def test_errors_raised_by_the_client_itself_are_not_disguised_as_remote(self, pair):
+        rpc, _, _ = pair
+        with pytest.raises(Exception, match="A topic is required") as caught:
+            rpc.client("", timeout=10).call({}, "add", a=1, b=1)
+        assert not isinstance(caught.value, RemoteError)
 
     def test_call_to_a_topic_nobody_serves_times_out_clearly(self, pair):
         rpc, _, _ = pair

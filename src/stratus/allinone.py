@@ -15,13 +15,18 @@ import sqlalchemy as sa
 import yaml
 from oslo_config import cfg
 
+from stratus.cells import setup as cells_setup
 from stratus.common.db import Databases, migration
 from stratus.common.policy import Policy
 from stratus.common.wsgi.dispatch import PrefixDispatcher
+from stratus.compute_api import app as compute_app
 from stratus.conf.database import DATABASES
 from stratus.identity import app as identity_app
 from stratus.identity import bootstrap, catalog, store
 from stratus.identity.passwords import Passwords
+from stratus.imagesvc import app as image_app
+from stratus.imagesvc import default_image
+from stratus.placement import app as placement_app
 
 DEMO_USER = "demo"
 DEMO_PROJECT = "demo"
@@ -53,12 +58,15 @@ class AllInOne:
             engine = self.databases.engine(name)
             if migration.current(engine) != migration.head(name):
                 migration.sync(name, engine)
+        cells_setup.ensure_numbered_cells(self.conf, self.databases.engine("api"),
+                                          self.conf.cells.all_in_one_cells)
         entries = self._load_cloud_entries()
         first_start = entries is None
         if first_start:
             entries = [CloudEntry("stratus", "admin", _password(), "admin"),
                        CloudEntry("stratus-demo", DEMO_USER, _password(), DEMO_PROJECT)]
         self._bootstrap(entries, reset_passwords=first_start)
+        self._prepare_images(entries[0], first_start)
         self._write_client_files(entries)
         return entries if first_start else None
 
@@ -84,19 +92,46 @@ class AllInOne:
                                                  url=f"{self.base_url}{prefix}",
                                                  region_id=self.conf.identity.region)
 
+    def _prepare_images(self, admin: CloudEntry, first_start: bool) -> None:
+        """Undo uploads a crash cut short; on first start, upload the default image."""
+        images = self._image_service(Policy(self.conf))
+        images.recover_interrupted_uploads()
+        if first_start and self.conf.image.create_default_image:
+            with self.databases.engine("identity").connect() as conn:
+                owner = store.find_project(conn, admin.project_name,
+                                           store.DEFAULT_DOMAIN_ID)["id"]
+            default_image.create_default_image(images, owner)
+
+    def _image_service(self, policy: Policy):
+        return image_app.make_service(self.conf, self.databases.engine("image"), policy)
+
     @staticmethod
     def services() -> list[tuple[str, str, str]]:
         """(service type, name, path prefix) of every API this process serves."""
-        return [("identity", "keystone", "/identity")]
+        return [("identity", "keystone", "/identity"),
+                ("compute", "nova", "/compute/v2.1"),
+                ("image", "glance", "/image"),
+                ("placement", "placement", "/placement")]
 
     # Route table of each mounted API, by path prefix; tests walk these.
-    ROUTE_TABLES = {"/identity": identity_app.ROUTES}
+    ROUTE_TABLES = {"/identity": identity_app.ROUTES, "/compute": compute_app.ROUTES,
+                    "/image": image_app.ROUTES, "/placement": placement_app.ROUTES}
 
     def wsgi_app(self):
         policy = Policy(self.conf)
         identity = identity_app.make_service(self.conf, self.databases.engine("identity"),
                                              policy)
-        return PrefixDispatcher({"/identity": identity_app.make_app(self.conf, identity)})
+        self.compute = compute_app.make_service(self.conf, self.databases.engine("api"), policy)
+        images = self._image_service(policy)
+        placement = placement_app.make_service(self.conf, self.databases.engine("placement"),
+                                               policy)
+        return PrefixDispatcher({
+            "/identity": identity_app.make_app(self.conf, identity),
+            "/compute": compute_app.make_app(self.conf, self.compute, identity.validate_identity),
+            "/image": image_app.make_app(self.conf, images, identity.validate_identity),
+            "/placement": placement_app.make_app(self.conf, placement,
+                                                 identity.validate_identity),
+        })
 
     # --- client files ---------------------------------------------------------------
 

@@ -76,3 +76,5 @@ def start_cloud(state_dir, **overrides) -> Cloud:
 def stop_cloud(cloud: Cloud) -> None:
     cloud.server.stop()
     cloud.aio.databases.dispose()
+    if getattr(cloud.aio, "compute", None) is not None:
+        cloud.aio.compute.cells.dispose()

@@ -37,7 +37,9 @@ def _serve(conf, app, started: float, banner: str) -> int:
 
 def _all_in_one(conf, args, started: float) -> int:
     from stratus.allinone import AllInOne
+    from stratus.common.policy import Policy
 
+    Policy(conf)  # a broken policy file stops us before any database is touched
     cloud = AllInOne(conf)
     cloud.prepare()
     app = cloud.wsgi_app()
@@ -58,7 +60,23 @@ def _identity(conf, args, started: float) -> int:
                                       f"{conf.api.port}/identity")
 
 
-COMMANDS = {"all-in-one": _all_in_one, "identity": _identity}
+def _placement(conf, args, started: float) -> int:
+    """The placement API alone (syncs its database first)."""
+    from stratus.common.db import Databases, migration
+    from stratus.common.policy import Policy
+    from stratus.placement import app as placement_app
+
+    engine = Databases(conf).engine("placement")
+    if migration.current(engine) != migration.head("placement"):
+        migration.sync("placement", engine)
+    placement = placement_app.make_service(conf, engine, Policy(conf))
+    # Served at the root, as OpenStack's placement-api is.
+    app = placement_app.make_app(conf, placement)
+    return _serve(conf, app, started, f"placement API at http://{conf.api.host}:"
+                                      f"{conf.api.port}/")
+
+
+COMMANDS = {"all-in-one": _all_in_one, "identity": _identity, "placement": _placement}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
         stratus_conf.add_common_arguments(sub)
         sub.add_argument("--host", help="address to bind (default [api] host, 127.0.0.1)")
         sub.add_argument("--port", type=int, help="port to bind (default [api] port, 8080)")
+        if name == "all-in-one":
+            sub.add_argument("--cells", type=int, metavar="N",
+                             help="map and sync N cells besides cell0 (default [cells] "
+                                  "all_in_one_cells, 1)")
         sub.set_defaults(func=func)
     return parser
 
@@ -81,11 +103,19 @@ def main(argv: list[str] | None = None) -> int:
         overrides["api.host"] = args.host
     if args.port:
         overrides["api.port"] = args.port
+    if getattr(args, "cells", None):
+        overrides["cells.all_in_one_cells"] = args.cells
     conf = stratus_conf.load(args, overrides)
     conf.set_default("default_log_levels",
                      oslo_log.get_default_log_levels() + ["alembic=WARN", "stevedore=WARN"])
     oslo_log.setup(conf, "stratus")
-    return args.func(conf, args, started)
+    from stratus.common.policy import PolicyFileError
+
+    try:
+        return args.func(conf, args, started)
+    except PolicyFileError as exc:
+        print(f"stratus: cannot start: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

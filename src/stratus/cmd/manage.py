@@ -11,6 +11,8 @@ import sys
 import sqlalchemy as sa
 
 from stratus import conf as stratus_conf
+from stratus.cells import cli as cells_cli
+from stratus.cells import setup as cells_setup
 from stratus.common.db import Databases, migration
 from stratus.conf.database import DATABASES
 
@@ -23,9 +25,22 @@ def _db_sync(conf, args) -> int:
             before, after = _for_database(name, migration.sync, name, dbs.engine(name))
             state = "up to date" if before == after else f"upgraded from {before or 'empty'}"
             print(f"{name:<10} {after}  ({state})")
+        if not args.database:
+            _sync_mapped_cells(dbs)
     finally:
         dbs.dispose()
     return 0
+
+
+def _sync_mapped_cells(dbs: Databases) -> None:
+    """Cells mapped in the API database beyond the configured ones (create_cell, --cells N)."""
+    configured = {dbs.url(name) for name in DATABASES}
+    synced_cells = _for_database("api", lambda: cells_setup.sync_mapped_cells(
+        dbs.engine("api"), skip_urls=configured))
+    for synced in synced_cells:
+        state = ("up to date" if synced.before == synced.after
+                 else f"upgraded from {synced.before or 'empty'}")
+        print(f"cell {synced.cell.name or synced.cell.uuid}: {synced.after}  ({state})")
 
 
 def _db_version(conf, args) -> int:
@@ -83,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     sync.set_defaults(func=_db_sync)
     db.add_parser("version", help="print each database's schema revision").set_defaults(
         func=_db_version)
+    cells_cli.add_online_data_migrations(db)
+    cells_cli.add_cell_v2(groups)
 
     boot = groups.add_parser("bootstrap", help="create the admin user, project, roles and "
                                                "identity endpoint (idempotent)")

@@ -41,7 +41,26 @@ def check_database_schemas(conf) -> Result:
     return Result(SUCCESS)
 
 
-CHECKS: list[tuple[str, Callable]] = [("Database schemas", check_database_schemas)]
+def check_cells_v2(conf) -> Result:
+    """cell0 and a cell are mapped, and every compute host has a host mapping."""
+    from stratus.cells import checks
+
+    dbs = Databases(conf)
+    try:
+        return Result(*checks.check_cells_v2(dbs.engine("api"), conf.cells.cell_timeout))
+    finally:
+        dbs.dispose()
+
+
+def check_placement(conf) -> Result:
+    from stratus.cells import checks
+
+    return Result(*checks.check_placement())
+
+
+CHECKS: list[tuple[str, Callable]] = [("Database schemas", check_database_schemas),
+                                      ("Cells v2", check_cells_v2),
+                                      ("Placement API", check_placement)]
 
 
 def upgrade_check(conf) -> int:

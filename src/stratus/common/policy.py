@@ -1,29 +1,72 @@
-"""Policy enforcement: rules registered in code, an operator's file holds overrides only."""
+"""Policy enforcement: rules registered in code, an operator's file holds overrides only.
+
+The policy file (``[oslo_policy] policy_file``, YAML or JSON) is optional. A relative
+path is looked up beside the configuration files, then in the state directory. The
+file is checked before it is used: a syntax error, a value that is not a rule string,
+a check kind nobody handles or a ``rule:`` reference to a rule that does not exist
+raises :class:`PolicyFileError` naming the file and line, so a service refuses to
+start on it. A running service re-reads the file when it changes (stat on each
+check); a broken edit is logged and the previous rules stay in force.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+import threading
+from dataclasses import dataclass
+
+import yaml
 from oslo_config import cfg
+from oslo_policy import _checks, _parser
 from oslo_policy import policy as oslo_policy
 
+from stratus import conf as stratus_conf
 from stratus import policies
 from stratus.common.context import RequestContext
 from stratus.common.wsgi.errors import Forbidden
 
+LOG = logging.getLogger(__name__)
+
+
+class PolicyFileError(Exception):
+    """The policy file cannot be used; the message names the file, line and problem."""
+
+
+@dataclass(frozen=True)
+class _Stamp:
+    """What identifies one version of the file on disk."""
+
+    mtime_ns: int
+    size: int
+    inode: int
+
 
 class Policy:
-    """One oslo.policy enforcer over every Stratus rule."""
+    """One oslo.policy enforcer over every Stratus rule, plus the operator's overrides."""
 
     def __init__(self, conf: cfg.ConfigOpts):
-        self._enforcer = oslo_policy.Enforcer(conf)
-        self._enforcer.register_defaults(policies.list_rules())
+        self._enforcer = make_enforcer(conf)
+        self._new_defaults_only = conf.oslo_policy.enforce_new_defaults
+        self.path = self._enforcer.policy_file
+        self._defaults = {rule.name: rule for rule in self._enforcer.registered_rules.values()}
+        self._lock = threading.Lock()
+        self._stamp: _Stamp | None = None
+        self.overrides: dict[str, str] = {}
+        self._apply(load_overrides(self.path, set(self._defaults)), _stamp(self.path))
 
     def authorize(self, context: RequestContext, rule: str, target: dict | None = None) -> None:
         """Raise Forbidden unless ``context`` may perform ``rule`` on ``target``."""
         target = target if target is not None else {"project_id": context.project_id,
                                                     "user_id": context.user_id}
+        self.reload_if_changed()
         # An unregistered rule raises PolicyNotRegistered: every action has a rule in code.
-        allowed = self._enforcer.authorize(rule, flatten_target(target), context,
-                                           do_raise=False)
+        try:
+            allowed = self._enforcer.authorize(rule, flatten_target(target), context,
+                                               do_raise=False)
+        except oslo_policy.InvalidScope:
+            # A token of the wrong scope (e.g. system) for a project-scoped rule.
+            allowed = False
         if not allowed:
             raise Forbidden(f"You are not authorized to perform the requested action: {rule}.")
 
@@ -33,6 +76,201 @@ class Policy:
         except Forbidden:
             return False
         return True
+
+    def check(self, rule: str, target: dict, creds: dict) -> bool:
+        """Evaluate ``rule`` for plain credentials (``stratus-policy check``)."""
+        self.reload_if_changed()
+        return bool(self._enforcer.authorize(rule, flatten_target(target), creds,
+                                             do_raise=False))
+
+    def effective(self) -> dict[str, str]:
+        """Rule name -> the check string in force (the override, else the default)."""
+        return {name: self.overrides.get(name, rule.check_str)
+                for name, rule in self._defaults.items()}
+
+    @property
+    def defaults(self) -> dict[str, oslo_policy.RuleDefault]:
+        return dict(self._defaults)
+
+    def reload_if_changed(self) -> None:
+        """Re-read the policy file if it changed; keep the old rules if the new file is bad."""
+        stamp = _stamp(self.path)
+        if stamp == self._stamp:
+            return
+        with self._lock:
+            if stamp == self._stamp:
+                return
+            try:
+                overrides = load_overrides(self.path, set(self._defaults))
+            except PolicyFileError as exc:
+                self._stamp = stamp  # log a broken edit once, not on every request
+                LOG.error("Ignoring the changed policy file; the previous rules stay in "
+                          "force: %s", exc)
+                return
+            self._apply(overrides, stamp)
+            LOG.info("Policy file %s reloaded: %d override(s)", self.path, len(overrides))
+
+    def _default_check(self, rule: oslo_policy.RuleDefault) -> _checks.BaseCheck:
+        """A default's check; with ``enforce_new_defaults = false`` a rule that replaced
+        an older default also accepts what the older one did, as oslo.policy does."""
+        old = rule.deprecated_rule
+        if self._new_defaults_only or old is None or old.check_str == rule.check_str:
+            return rule.check
+        return _checks.OrCheck([rule.check, _parse(old.check_str)])
+
+    def _apply(self, overrides: dict[str, str], stamp: _Stamp | None) -> None:
+        rules = {name: self._default_check(rule) for name, rule in self._defaults.items()}
+        rules.update({name: _parse(check) for name, check in overrides.items()})
+        # One assignment swaps every rule at once; requests in flight see old or new.
+        self._enforcer.set_rules(oslo_policy.Rules(rules, self._enforcer.default_rule),
+                                 overwrite=True, use_conf=False)
+        self.overrides = overrides
+        self._stamp = stamp
+
+
+def make_enforcer(conf: cfg.ConfigOpts, *, use_conf: bool = False) -> oslo_policy.Enforcer:
+    """An enforcer with every default registered and the policy file path resolved.
+
+    ``use_conf=False`` (the services): :class:`Policy` loads and checks the file itself.
+    ``use_conf=True``: oslo.policy reads the file, as its command-line tools expect.
+    """
+    enforcer = oslo_policy.Enforcer(conf, use_conf=use_conf)  # registers [oslo_policy]
+    enforcer.policy_file = resolve_policy_file(conf)
+    enforcer.policy_path = enforcer.policy_file if os.path.exists(enforcer.policy_file) \
+        else None
+    enforcer.register_defaults(policies.documented_rules())
+    return enforcer
+
+
+def resolve_policy_file(conf: cfg.ConfigOpts) -> str:
+    """Absolute path of ``[oslo_policy] policy_file``: beside the config files, else state dir.
+
+    A file that does not exist yet resolves into the state directory, where creating it
+    later takes effect without a restart.
+    """
+    name = os.path.expanduser(conf.oslo_policy.policy_file)
+    if os.path.isabs(name):
+        return name
+    found = conf.find_file(name)
+    if found:
+        return os.path.abspath(found)
+    return os.path.abspath(os.path.join(conf.state_dir or ".", name))
+
+
+def load_overrides(path: str, known_rules: set[str]) -> dict[str, str]:
+    """The overrides in the policy file at ``path`` ({} when there is none), checked.
+
+    Raises PolicyFileError for a file that is not a YAML/JSON mapping of rule name to
+    check string, for a check kind no handler knows, and for a ``rule:`` reference to a
+    rule defined neither in code nor in the file. Overrides of rules Stratus does not
+    have (e.g. from a full Keystone policy file) are kept and ignored.
+    """
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise PolicyFileError(f"{path}: cannot read the policy file: {exc}") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else path
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise PolicyFileError(f"{where}: the policy file is not valid YAML or JSON: "
+                              f"{problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise PolicyFileError(f"{path}:1: the policy file must map rule names to check "
+                              f"strings, not a {type(data).__name__}")
+    lines = {key.value: key.start_mark.line + 1 for key, _ in node.value
+             if isinstance(key, yaml.ScalarNode)}
+    defined = known_rules | set(data)
+    for name, check in data.items():
+        where = f"{path}:{lines.get(name, 1)}"
+        if not isinstance(check, str):
+            raise PolicyFileError(f"{where}: rule {name!r} must be a check string such as "
+                                  f"\"role:admin\", not {check!r}")
+        problem = check_problem(check, defined)
+        if problem:
+            raise PolicyFileError(f"{where}: rule {name!r}: {problem}")
+    unknown = sorted(set(data) - known_rules)
+    if unknown:
+        LOG.warning("Policy file %s overrides rules Stratus does not have (ignored): %s",
+                    path, ", ".join(unknown))
+    return data
+
+
+def check_problem(check: str, defined: set[str]) -> str | None:
+    """Why ``check`` cannot be used, or None: an unknown check kind or rule reference."""
+    failures: list[str] = []
+
+    class _Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            failures.append(record.getMessage())
+
+    # oslo.policy turns what it cannot parse into a silent deny and logs why; catch that.
+    parser_log = logging.getLogger("oslo_policy._parser")
+    handler = _Capture(level=logging.WARNING)
+    parser_log.addHandler(handler)
+    try:
+        parsed = _parse(check)
+    finally:
+        parser_log.removeHandler(handler)
+    if failures:
+        return f"cannot parse check string {check!r} ({failures[0]})"
+    for node in _walk(parsed):
+        if isinstance(node, _checks.RuleCheck) and node.match not in defined:
+            return f"references rule {node.match!r}, which is not defined in code or in the file"
+        if isinstance(node, _checks.GenericCheck) and not _known_kind(node.kind):
+            return (f"unknown check {node.kind!r} in {str(node)!r}; a check is role:, rule:, "
+                    f"or one of the credentials {', '.join(sorted(CREDENTIALS))}")
+    return None
+
+
+# What a request's credentials carry (RequestContext.to_policy_values), so what a
+# ``kind:value`` check can compare; any other kind is a typo that would silently deny.
+CREDENTIALS = frozenset(RequestContext().to_policy_values())
+
+
+def _known_kind(kind: str) -> bool:
+    literal = kind[:1] in ("'", '"') or kind in ("True", "False") or kind.isdigit()
+    return literal or kind in CREDENTIALS
+
+
+def _parse(check: str) -> _checks.BaseCheck:
+    return _parser.parse_rule(check)
+
+
+def _walk(check: _checks.BaseCheck):
+    yield check
+    for inner in getattr(check, "rules", ()):
+        yield from _walk(inner)
+    if isinstance(getattr(check, "rule", None), _checks.BaseCheck):
+        yield from _walk(check.rule)
+
+
+def _stamp(path: str) -> _Stamp | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return _Stamp(st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def get_enforcer() -> oslo_policy.Enforcer:
+    """Entry point for ``oslopolicy-policy-generator --namespace stratus`` and friends.
+
+    Configuration is found as every Stratus command finds it (state directory from
+    ``STRATUS_STATE_DIR`` or ``./stratus-data``); the policy file is checked first.
+    """
+    conf = stratus_conf.load(None)
+    enforcer = make_enforcer(conf, use_conf=True)
+    load_overrides(enforcer.policy_file, set(enforcer.registered_rules))
+    return enforcer
 
 
 def flatten_target(target: dict) -> dict:

@@ -13,6 +13,7 @@ from them. An endpoint is any object whose public methods take ``(context, **kwa
 from __future__ import annotations
 
 import socket
+import traceback
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -44,6 +45,7 @@ __all__ = [
 # An endpoint exception whose class is not importable by the caller (see
 # ``allowed_remote_exmods``) arrives as this; exported so services need not import oslo.
 RemoteError = oslo_messaging.RemoteError
+_REMOTE_SUFFIX = "_Remote"
 
 # RequestContext.to_dict() drops these, yet from_dict() reads them (and Stratus adds
 # expires_at); sending them keeps logs and token checks on the far side complete.
@@ -149,6 +151,21 @@ class _ContextSerializer(oslo_messaging.NoOpSerializer):
         return RequestContext.from_dict(ctxt, expires_at=ctxt.get("expires_at"))
 
 
+def _arrives_as_itself(exc: Exception, allowed_modules: frozenset[str]) -> bool:
+    """Whether RabbitMQ would let a call's caller see ``exc`` with its own class."""
+    if isinstance(exc, RemoteError):
+        return True
+    # RabbitMQ rebuilds an allow-listed class as a "<Name>_Remote" subclass whose module
+    # is "<module>_Remote"; builtins keep their class.
+    module = type(exc).__module__.removesuffix(_REMOTE_SUFFIX)
+    if module in allowed_modules:
+        return True
+    # oslo.messaging's own errors (delivery failure, version cap, ...) are raised by the
+    # client, not the endpoint; only the dispatcher's (NoSuchMethod, UnsupportedVersion)
+    # come from the server and travel as RemoteError.
+    return module.startswith("oslo_messaging") and module != "oslo_messaging.rpc.dispatcher"
+
+
 class RPCClient:
     """Calls and casts to the service consuming one topic."""
 
@@ -174,15 +191,14 @@ class RPCClient:
             return self._client.call(context, method, **kwargs)
         except oslo_messaging.MessagingTimeout as exc:
             raise RPCTimeout(self.topic, method, self.timeout) from exc
-        except RemoteError:
-            raise
         except Exception as exc:
-            # fake:// hands back the endpoint's own exception object, where RabbitMQ
-            # sends only allow-listed classes through; make both look like RabbitMQ so
-            # a service behaves the same on either transport.
-            if type(exc).__module__ in self._allowed_modules:
+            if _arrives_as_itself(exc, self._allowed_modules):
                 raise
-            raise RemoteError(type(exc).__name__, str(exc)) from exc
+            # fake:// hands back the endpoint's own exception object, where RabbitMQ
+            # rebuilds only allow-listed classes; make both look like RabbitMQ so a
+            # service behaves the same on either transport.
+            raise RemoteError(type(exc).__name__, str(exc),
+                              traceback.format_exception(exc)) from exc
 
     def cast(self, context: RequestContext | dict, method: str, **kwargs: Any) -> None:
         """Send ``method`` to one server of the topic without waiting for it to run."""
@@ -196,6 +212,7 @@ class RPCServer:
                  endpoints: Sequence[object], *, server: str):
         self.topic = topic
         self.server = server
+        self.started = False
         target = oslo_messaging.Target(topic=topic, server=server)
         self._server = oslo_messaging.get_rpc_server(
             transport, target, list(endpoints), executor="threading",
@@ -206,13 +223,18 @@ class RPCServer:
     def start(self) -> None:
         """Start consuming; returns once the topic's queues exist."""
         self._server.start()
+        self.started = True
 
     def stop(self) -> None:
-        """Stop taking new messages; messages being handled carry on."""
+        """Stop taking new messages; messages being handled carry on. Idempotent."""
         self._server.stop()
 
     def wait(self) -> None:
-        """Block until messages being handled are done; call after :meth:`stop`."""
+        """Block until messages being handled are done; call after :meth:`stop`.
+
+        Takes up to a second even when idle: the thread pool's workers notice
+        shutdown only when their one-second poll for work ends.
+        """
         self._server.wait()
 
 
@@ -248,10 +270,12 @@ class RPC:
         return rpc_server
 
     def cleanup(self) -> None:
-        """Stop and wait for every server made here, then close the transport."""
-        for rpc_server in self._servers:
+        """Stop and wait for every started server made here, then close the transport."""
+        # oslo.messaging's stop() blocks forever on a server that was never started.
+        started = [rpc_server for rpc_server in self._servers if rpc_server.started]
+        for rpc_server in started:
             rpc_server.stop()
-        for rpc_server in self._servers:
+        for rpc_server in started:
             rpc_server.wait()
         self._servers.clear()
         self.transport.cleanup()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from oslo_config import cfg
 from oslo_log import log as oslo_log
+from oslo_policy import opts as policy_opts
 
-from stratus.conf import database, identity, service
+from stratus.conf import cells, database, identity, image, placement, service
 
 # Each area module exposes GROUPS: a list of (group name or None for DEFAULT, [opts]).
-_AREAS = (service, database, identity)
+_AREAS = (service, database, identity, cells, image, placement)
 
 
 def _groups():
@@ -21,6 +22,8 @@ def register_all(conf: cfg.ConfigOpts) -> None:
     for group, group_opts in _groups():
         conf.register_opts(group_opts, group=group)
     oslo_log.register_options(conf)
+    # [oslo_policy] policy_file: read relative to the config files, then the state dir.
+    policy_opts.set_defaults(conf)
     # oslo.messaging registers its options when a transport is made (stratus.common.rpc);
     # the policy enforcer registers [oslo_policy] when it is built.
 

@@ -87,3 +87,22 @@ endpoint_create = Schema({"type": "object", "required": ["endpoint"], "propertie
                                 "region_id": {"type": ["string", "null"]},
                                 "region": {"type": ["string", "null"]},
                                 "enabled": {"type": "boolean"}}}}})
+
+
+def _query(**params: dict) -> Schema:
+    """The query parameters a list call reads (documentation and drift checks)."""
+    return Schema({"type": "object", "properties": params})
+
+
+_str = {"type": "string"}
+_flag = {"type": "string", "description": "true/false; absent means no filter"}
+_present = {"type": "string", "description": "present means yes"}
+projects_query = _query(name=_str, domain_id=_str, enabled=_flag)
+users_query = _query(name=_str, domain_id=_str, enabled=_flag)
+domains_query = _query(name=_str, enabled=_flag)
+roles_query = _query(name=_str)
+services_query = _query(type=_str, name=_str)
+endpoints_query = _query(service_id=_str, interface=_str, region_id=_str)
+role_assignments_query = _query(**{"user.id": _str, "scope.project.id": _str, "role.id": _str,
+                                   "effective": _present, "include_names": _present})
+token_query = _query(nocatalog=_present)

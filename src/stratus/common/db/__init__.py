@@ -48,9 +48,22 @@ def _sqlite_engine(url: sa.URL, busy_timeout_ms: int, echo: bool) -> sa.Engine:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        # A writer that reads first must take the write lock at BEGIN (IMMEDIATE): a
+        # deferred transaction upgrading to write after another commit fails at once
+        # with "database is locked" instead of waiting. See :func:`writer`.
+        immediate = conn.get_execution_options().get(IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+IMMEDIATE = "stratus_sqlite_immediate"
+
+
+def writer(engine: sa.Engine) -> sa.Engine:
+    """``engine`` for transactions that read, then write: on SQLite they begin IMMEDIATE,
+    queueing behind other writers; other databases are unaffected (they lock rows)."""
+    return engine.execution_options(**{IMMEDIATE: True})
 
 
 class Databases:

@@ -22,6 +22,7 @@ from oslo_context import context as oslo_context
 from stratus.common.context import RequestContext
 from stratus.common.wsgi import errors
 from stratus.common.wsgi.microversion import Version, VersionRange
+from stratus.common.wsgi.spec import Spec
 
 LOG = logging.getLogger("stratus.api")
 
@@ -33,18 +34,52 @@ HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 class Route:
     """One path of an API: its handlers by method, and the policy rule guarding each.
 
-    ``rules`` maps method -> policy rule name. ``public`` is True for a route that needs
-    no token (version documents, healthcheck), or the methods that need none (issuing a
-    token takes credentials, not a token).
+    ``rules`` maps method -> policy rule name. ``actions`` maps method -> {body key ->
+    rule} for an action route, whose body's single key picks the rule (Nova's
+    ``POST /flavors/{id}/action`` with ``addTenantAccess``); such a method has no entry
+    in ``rules``. ``checks`` maps method -> {name -> rule}: the further rules a handler
+    checks for a variant of the call (``all_tenants=1``, another project's limits), by
+    name, so every rule a handler can check is declared here. ``public`` is True for a
+    route that needs no token (version documents, healthcheck), or the methods that need
+    none (issuing a token takes credentials, not a token). ``specs`` maps method -> the
+    body/query schemas and versions it accepts; the API reference drift test reads them.
     """
 
     path: str
     methods: dict[str, Handler]
     rules: dict[str, str] = field(default_factory=dict)
     public: bool | frozenset[str] = False
+    specs: dict[str, Spec] = field(default_factory=dict)
+    actions: dict[str, dict[str, str]] = field(default_factory=dict)
+    checks: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def is_public(self, method: str) -> bool:
         return self.public is True or (bool(self.public) and method in self.public)
+
+    def rule_for(self, method: str, *, action: str | None = None,
+                 check: str | None = None) -> str:
+        """The rule guarding ``method``: the route's, a body action's, or a named check's.
+
+        KeyError for one the table does not declare: a handler cannot check a rule that
+        the policy enumeration and documentation do not know about.
+        """
+        if action is not None:
+            return self.actions[method][action]
+        if check is not None:
+            return self.checks[method][check]
+        return self.rules[method]
+
+    def guards(self, method: str) -> list[tuple[str, str]]:
+        """(rule, documented path) for every rule that guards ``method`` of this route.
+
+        An action's path names its body key as OpenStack documents it:
+        ``/flavors/{flavor_id}/action (addTenantAccess)``.
+        """
+        found = [(self.rules[method], self.path)] if method in self.rules else []
+        found += [(rule, f"{self.path} ({action})")
+                  for action, rule in self.actions.get(method, {}).items()]
+        found += [(rule, self.path) for rule in self.checks.get(method, {}).values()]
+        return found
 
 
 class Request(falcon.Request):
@@ -167,9 +202,12 @@ def build_app(*, routes: list[Route], error_format: errors.ErrorFormat, authenti
 def _add_error_handlers(app: falcon.App, error_format: errors.ErrorFormat) -> None:
     def render(req, resp, err: errors.APIError) -> None:
         resp.status = err.status
-        resp.content_type = falcon.MEDIA_JSON
         for name, value in err.headers.items():
             resp.set_header(name, value)
+        if error_format.negotiate is not None:
+            resp.content_type, resp.data = error_format.negotiate(err, req.env)
+            return
+        resp.content_type = falcon.MEDIA_JSON
         resp.media = error_format.render(err, getattr(req, "request_id", ""))
 
     def api_error(req, resp, ex: errors.APIError, params) -> None:

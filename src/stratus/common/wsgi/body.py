@@ -17,6 +17,7 @@ class Schema:
     """A JSON Schema compiled at import; ``validate`` raises BadRequest with the reason."""
 
     def __init__(self, schema: dict):
+        self.schema = schema  # the document itself, read by the API reference checks
         cls = jsonschema.validators.validator_for(schema)
         cls.check_schema(schema)
         self._validator = cls(schema, format_checker=cls.FORMAT_CHECKER)

@@ -10,6 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 
+import webob
+import webob.exc
+
 
 class APIError(Exception):
     """An error with an HTTP status, a human message and an optional machine code."""
@@ -98,9 +101,15 @@ def for_status(status: int, message: str | None = None, **kwargs) -> APIError:
 
 @dataclass(frozen=True)
 class ErrorFormat:
-    """How one API renders an error: a function (error, request_id) -> JSON body."""
+    """How one API renders an error: a function (error, request_id) -> JSON body.
+
+    ``negotiate``, when set, renders instead from the request's WSGI environ (its Accept
+    header) and returns (content type, body bytes): for APIs whose errors are not always
+    JSON (Glance).
+    """
 
     render: Callable[[APIError, str], dict]
+    negotiate: Callable[[APIError, dict], tuple[str, bytes]] | None = None
 
 
 def _keystone(err: APIError, request_id: str) -> dict:
@@ -129,3 +138,21 @@ def _placement(err: APIError, request_id: str) -> dict:
 KEYSTONE = ErrorFormat(_keystone)
 NOVA = ErrorFormat(_nova)
 PLACEMENT = ErrorFormat(_placement)
+
+
+def _glance_negotiate(err: APIError, environ: dict) -> tuple[str, bytes]:
+    """Glance answers with webob's error pages: HTML, JSON or text by the Accept header."""
+    cls = webob.exc.status_map.get(err.status, webob.exc.HTTPInternalServerError)
+    # Statuses with their own page template (415, 405) show the message as the detail.
+    own_template = cls.body_template_obj is not webob.exc.WSGIHTTPException.body_template_obj
+    page = cls(detail=err.message) if own_template else cls(explanation=err.message)
+    request_env = {k: v for k, v in environ.items() if isinstance(v, str)}
+    response = webob.Request(request_env).get_response(page)
+    return response.content_type, response.body
+
+
+def _glance(err: APIError, request_id: str) -> dict:
+    return {"message": err.message, "code": f"{err.status} {err.title}", "title": err.title}
+
+
+GLANCE = ErrorFormat(_glance, _glance_negotiate)

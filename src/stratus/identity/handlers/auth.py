@@ -60,6 +60,7 @@ def revoke_token(req: Request, resp) -> None:
 
 def auth_projects(req: Request, resp) -> None:
     """Projects the caller can scope a token to: any authenticated caller, for itself."""
+    authorize(req)
     with service(req).engine.connect() as conn:
         rows = [p for p in store.projects_for_user(conn, req.auth.user_id) if p["enabled"]]
     send(resp, views.collection(req.prefix, "auth/projects", "projects",
@@ -68,10 +69,12 @@ def auth_projects(req: Request, resp) -> None:
 
 def auth_domains(req: Request, resp) -> None:
     """Domain-scoped tokens are not offered, so no domain is listed."""
+    authorize(req)
     send(resp, views.collection(req.prefix, "auth/domains", "domains", []))
 
 
 def auth_catalog(req: Request, resp) -> None:
+    authorize(req)
     with service(req).engine.connect() as conn:
         entries = catalog.token_catalog(conn)
     send(resp, {"catalog": entries, "links": {"self": f"{req.prefix}/v3/auth/catalog",

@@ -1,0 +1,180 @@
+"""The compute API's route table and WSGI app (mounted at /compute)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from oslo_config import cfg
+
+from stratus.cells.mappings import CellDatabases
+from stratus.common import auth
+from stratus.common.policy import Policy
+from stratus.common.wsgi import errors
+from stratus.common.wsgi.app import Route, build_app
+from stratus.common.wsgi.spec import Spec
+from stratus.compute_api import conductor_api, versions
+from stratus.compute_api.handlers import (
+    aggregates,
+    availability_zones,
+    flavors,
+    hypervisors,
+    instance_actions,
+    keypairs,
+    quotas,
+    server_details,
+    server_groups,
+    servers,
+    services,
+)
+from stratus.compute_api.handlers import versions as versions_h
+from stratus.compute_api.schemas import aggregates as aggregate_schemas
+from stratus.compute_api.schemas import flavors as flavor_schemas
+from stratus.compute_api.service import ComputeService
+
+V = "/v2.1"
+P = "os_compute_api"
+FLAVOR = f"{V}/flavors/{{flavor_id}}"
+SERVER = f"{V}/servers/{{server_id}}"
+
+ROUTES = [
+    Route("/", {"GET": versions_h.root}, public=True),
+    Route(V, {"GET": versions_h.v21}, public=True),
+    # --- flavors
+    Route(f"{V}/flavors", {"GET": flavors.list_flavors, "POST": flavors.create_flavor},
+          rules={"GET": f"{P}:flavors:index", "POST": f"{P}:os-flavor-manage:create"}),
+    Route(f"{V}/flavors/detail", {"GET": flavors.list_flavors_detail},
+          rules={"GET": f"{P}:flavors:index"}),
+    Route(FLAVOR, {"GET": flavors.show_flavor, "DELETE": flavors.delete_flavor},
+          rules={"GET": f"{P}:flavors:show", "DELETE": f"{P}:os-flavor-manage:delete"}),
+    Route(f"{FLAVOR}/action", {"POST": flavors.flavor_action},
+          actions={"POST": {
+              "addTenantAccess": f"{P}:os-flavor-access:add_tenant_access",
+              "removeTenantAccess": f"{P}:os-flavor-access:remove_tenant_access"}},
+          specs={"POST": Spec(body=flavor_schemas.access_action)}),
+    Route(f"{FLAVOR}/os-flavor-access", {"GET": flavors.list_access},
+          rules={"GET": f"{P}:os-flavor-access"}),
+    Route(f"{FLAVOR}/os-extra_specs",
+          {"GET": flavors.list_extra_specs, "POST": flavors.create_extra_specs},
+          rules={"GET": f"{P}:os-flavor-extra-specs:index",
+                 "POST": f"{P}:os-flavor-extra-specs:create"}),
+    Route(f"{FLAVOR}/os-extra_specs/{{key}}",
+          {"GET": flavors.show_extra_spec, "PUT": flavors.update_extra_spec,
+           "DELETE": flavors.delete_extra_spec},
+          rules={"GET": f"{P}:os-flavor-extra-specs:show",
+                 "PUT": f"{P}:os-flavor-extra-specs:update",
+                 "DELETE": f"{P}:os-flavor-extra-specs:delete"}),
+    # --- key pairs
+    Route(f"{V}/os-keypairs", {"GET": keypairs.list_keypairs, "POST": keypairs.create_keypair},
+          rules={"GET": f"{P}:os-keypairs:index", "POST": f"{P}:os-keypairs:create"}),
+    Route(f"{V}/os-keypairs/{{name}}",
+          {"GET": keypairs.show_keypair, "DELETE": keypairs.delete_keypair},
+          rules={"GET": f"{P}:os-keypairs:show", "DELETE": f"{P}:os-keypairs:delete"}),
+    # --- servers
+    Route(f"{V}/servers", {"GET": servers.list_servers, "POST": servers.create_server},
+          rules={"GET": f"{P}:servers:index", "POST": f"{P}:servers:create"},
+          checks={"GET": {"all_tenants": f"{P}:servers:index:get_all_tenants"}}),
+    Route(f"{V}/servers/detail", {"GET": servers.list_servers_detail},
+          rules={"GET": f"{P}:servers:detail"},
+          checks={"GET": {"all_tenants": f"{P}:servers:detail:get_all_tenants"}}),
+    Route(SERVER, {"GET": servers.show_server, "PUT": servers.update_server,
+                   "DELETE": servers.delete_server},
+          rules={"GET": f"{P}:servers:show", "PUT": f"{P}:servers:update",
+                 "DELETE": f"{P}:servers:delete"}),
+    Route(f"{SERVER}/metadata",
+          {"GET": server_details.list_metadata, "POST": server_details.create_metadata,
+           "PUT": server_details.replace_metadata},
+          rules={"GET": f"{P}:server-metadata:index", "POST": f"{P}:server-metadata:create",
+                 "PUT": f"{P}:server-metadata:update_all"}),
+    Route(f"{SERVER}/metadata/{{key}}",
+          {"GET": server_details.show_metadata_item, "PUT": server_details.update_metadata_item,
+           "DELETE": server_details.delete_metadata_item},
+          rules={"GET": f"{P}:server-metadata:show", "PUT": f"{P}:server-metadata:update",
+                 "DELETE": f"{P}:server-metadata:delete"}),
+    Route(f"{SERVER}/tags",
+          {"GET": server_details.list_tags, "PUT": server_details.replace_tags,
+           "DELETE": server_details.delete_tags},
+          rules={"GET": f"{P}:os-server-tags:index", "PUT": f"{P}:os-server-tags:update_all",
+                 "DELETE": f"{P}:os-server-tags:delete_all"}),
+    Route(f"{SERVER}/tags/{{tag}}",
+          {"GET": server_details.check_tag, "PUT": server_details.add_tag,
+           "DELETE": server_details.delete_tag},
+          rules={"GET": f"{P}:os-server-tags:show", "PUT": f"{P}:os-server-tags:update",
+                 "DELETE": f"{P}:os-server-tags:delete"}),
+    # --- quotas and limits
+    Route(f"{V}/limits", {"GET": quotas.limits}, rules={"GET": f"{P}:limits"},
+          checks={"GET": {"other_project": f"{P}:limits:other_project"}}),
+    Route(f"{V}/os-quota-sets/{{project_id}}",
+          {"GET": quotas.show, "PUT": quotas.update, "DELETE": quotas.delete},
+          rules={"GET": f"{P}:os-quota-sets:show", "PUT": f"{P}:os-quota-sets:update",
+                 "DELETE": f"{P}:os-quota-sets:delete"}),
+    Route(f"{V}/os-quota-sets/{{project_id}}/defaults", {"GET": quotas.defaults},
+          rules={"GET": f"{P}:os-quota-sets:defaults"}),
+    Route(f"{V}/os-quota-sets/{{project_id}}/detail", {"GET": quotas.detail},
+          rules={"GET": f"{P}:os-quota-sets:detail"}),
+    # --- hosts: hypervisors, services, availability zones
+    Route(f"{V}/os-hypervisors", {"GET": hypervisors.list_hypervisors},
+          rules={"GET": f"{P}:os-hypervisors:list"}),
+    Route(f"{V}/os-hypervisors/detail", {"GET": hypervisors.list_hypervisors_detail},
+          rules={"GET": f"{P}:os-hypervisors:list-detail"}),
+    Route(f"{V}/os-hypervisors/statistics", {"GET": hypervisors.statistics},
+          rules={"GET": f"{P}:os-hypervisors:statistics"}),
+    Route(f"{V}/os-hypervisors/{{hypervisor_ref}}", {"GET": hypervisors.show_hypervisor},
+          rules={"GET": f"{P}:os-hypervisors:show"}),
+    Route(f"{V}/os-hypervisors/{{hypervisor_ref}}/search", {"GET": hypervisors.search},
+          rules={"GET": f"{P}:os-hypervisors:search"}),
+    Route(f"{V}/os-hypervisors/{{hypervisor_ref}}/servers", {"GET": hypervisors.servers},
+          rules={"GET": f"{P}:os-hypervisors:servers"}),
+    Route(f"{V}/os-services", {"GET": services.list_services},
+          rules={"GET": f"{P}:os-services:list"}),
+    Route(f"{V}/os-services/{{service_ref}}",
+          {"PUT": services.update_service, "DELETE": services.delete_service},
+          rules={"PUT": f"{P}:os-services:update", "DELETE": f"{P}:os-services:delete"}),
+    Route(f"{V}/os-availability-zone", {"GET": availability_zones.list_zones},
+          rules={"GET": f"{P}:os-availability-zone:list"}),
+    Route(f"{V}/os-availability-zone/detail", {"GET": availability_zones.list_zones_detail},
+          rules={"GET": f"{P}:os-availability-zone:detail"}),
+    Route(f"{SERVER}/os-instance-actions", {"GET": instance_actions.list_actions},
+          rules={"GET": f"{P}:os-instance-actions:list"}),
+    Route(f"{SERVER}/os-instance-actions/{{request_id}}", {"GET": instance_actions.show_action},
+          rules={"GET": f"{P}:os-instance-actions:show"},
+          checks={"GET": {"events": f"{P}:os-instance-actions:events"}}),
+    # --- server groups
+    Route(f"{V}/os-server-groups",
+          {"GET": server_groups.list_groups, "POST": server_groups.create_group},
+          rules={"GET": f"{P}:os-server-groups:index", "POST": f"{P}:os-server-groups:create"},
+          checks={"GET": {"all_projects": f"{P}:os-server-groups:index:all_projects"}}),
+    Route(f"{V}/os-server-groups/{{group_id}}",
+          {"GET": server_groups.show_group, "DELETE": server_groups.delete_group},
+          rules={"GET": f"{P}:os-server-groups:show", "DELETE": f"{P}:os-server-groups:delete"}),
+    # --- aggregates
+    Route(f"{V}/os-aggregates",
+          {"GET": aggregates.list_aggregates, "POST": aggregates.create_aggregate},
+          rules={"GET": f"{P}:os-aggregates:index", "POST": f"{P}:os-aggregates:create"}),
+    Route(f"{V}/os-aggregates/{{aggregate_id}}",
+          {"GET": aggregates.show_aggregate, "PUT": aggregates.update_aggregate,
+           "DELETE": aggregates.delete_aggregate},
+          rules={"GET": f"{P}:os-aggregates:show", "PUT": f"{P}:os-aggregates:update",
+                 "DELETE": f"{P}:os-aggregates:delete"}),
+    Route(f"{V}/os-aggregates/{{aggregate_id}}/action", {"POST": aggregates.aggregate_action},
+          actions={"POST": {"add_host": f"{P}:os-aggregates:add_host",
+                            "remove_host": f"{P}:os-aggregates:remove_host",
+                            "set_metadata": f"{P}:os-aggregates:set_metadata"}},
+          specs={"POST": Spec(body=aggregate_schemas.action)}),
+]
+
+
+def make_service(conf: cfg.ConfigOpts, api_engine: sa.Engine, policy: Policy,
+                 cells: CellDatabases | None = None,
+                 compute_task_api: conductor_api.ComputeTaskAPI | None = None
+                 ) -> ComputeService:
+    cells = cells or CellDatabases(api_engine, cell_timeout_s=conf.cells.cell_timeout)
+    return ComputeService(api_engine=api_engine, cells=cells, policy=policy,
+                          compute_task_api=compute_task_api or conductor_api.NotYetScheduled())
+
+
+def make_app(conf: cfg.ConfigOpts, compute: ComputeService, token_validator=None):
+    """The compute WSGI app; tokens are checked in-process when ``token_validator`` is given."""
+    authenticator = auth.authenticator_for(conf, token_validator)
+    app = build_app(routes=ROUTES, error_format=errors.NOVA, authenticator=authenticator,
+                    service=compute, versions=versions.RANGE,
+                    request_id_headers=("x-openstack-request-id", "x-compute-request-id"))
+    return auth.wrap_keystonemiddleware(app, conf)

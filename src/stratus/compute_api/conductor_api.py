@@ -1,0 +1,40 @@
+"""Where the compute API hands a new server on to be scheduled and built.
+
+``ComputeTaskAPI`` is the interface the super-conductor will implement (Nova's
+``ComputeTaskAPI.schedule_and_build_instances``): given the build requests, request specs
+and their instance mappings written by ``POST /servers``, it picks hosts, creates each
+instance in its cell, points the instance mapping at the cell and deletes the build request.
+Until the scheduling work lands, ``NotYetScheduled`` accepts the hand-off and does nothing:
+the servers stay in BUILD as build requests, which is what the API shows honestly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from stratus.common.context import RequestContext
+
+
+@dataclass(frozen=True)
+class BuildHandoff:
+    """One server to build: its uuid (build request, request spec and mapping share it)."""
+
+    instance_uuid: str
+    reservation_id: str
+
+
+class ComputeTaskAPI(Protocol):
+    """The conductor's side of server creation."""
+
+    def schedule_and_build_instances(self, context: RequestContext,
+                                     builds: list[BuildHandoff]) -> None:
+        """Schedule and build these servers; must not block the API request."""
+
+
+class NotYetScheduled:
+    """The hand-off before a conductor exists: the servers remain build requests (BUILD)."""
+
+    def schedule_and_build_instances(self, context: RequestContext,
+                                     builds: list[BuildHandoff]) -> None:
+        return None

@@ -1,0 +1,24 @@
+"""What every compute handler reaches through ``req.service``: databases, policy, settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from stratus.common.policy import Policy
+
+
+@dataclass
+class ComputeService:
+    """The compute API's dependencies, built once per process.
+
+    ``cells`` is the cells layer's CellDatabases (engines per cell, scatter-gather);
+    ``compute_task_api`` is where a created server is handed on to be scheduled and built.
+    """
+
+    api_engine: sa.Engine
+    cells: object
+    policy: Policy
+    compute_task_api: object
+    max_limit: int = 1000

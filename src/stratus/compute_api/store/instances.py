@@ -1,0 +1,142 @@
+"""Instances in cell databases: one instance by its mapping, details of a page, changes.
+
+Every function takes the cell's engine (from ``CellDatabases.engine``) or an open
+connection on it; which cell to use comes from the instance mapping in the API database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import orjson
+import sqlalchemy as sa
+
+from stratus.cells.mappings import CellDatabases, is_cell_failure
+from stratus.cells.schema_api import utcnow
+from stratus.cells.schema_cell import instance_metadata, instances, tags
+from stratus.compute_api.store import NoSuchRow
+
+
+def get(conn: sa.Connection, instance_uuid: str, *, read_deleted: bool = False) -> dict:
+    query = sa.select(instances).where(instances.c.uuid == instance_uuid)
+    if not read_deleted:
+        query = query.where(instances.c.deleted == 0)
+    row = conn.execute(query).mappings().first()
+    if row is None:
+        raise NoSuchRow(instance_uuid)
+    return with_details(conn, [dict(row)])[0]
+
+
+def with_details(conn: sa.Connection, rows: list) -> list[dict]:
+    """Add ``metadata``, ``tags`` and the parsed ``flavor`` to instance rows (2 queries)."""
+    uuids = [row["uuid"] for row in rows]
+    metadata: dict[str, dict] = {uuid: {} for uuid in uuids}
+    tag_lists: dict[str, list] = {uuid: [] for uuid in uuids}
+    if uuids:
+        for uuid, key, value in conn.execute(
+                sa.select(instance_metadata.c.instance_uuid, instance_metadata.c.key,
+                          instance_metadata.c.value)
+                .where(instance_metadata.c.instance_uuid.in_(uuids))):
+            metadata[uuid][key] = value
+        for uuid, tag in conn.execute(sa.select(tags.c.resource_id, tags.c.tag)
+                                      .where(tags.c.resource_id.in_(uuids))
+                                      .order_by(tags.c.tag)):
+            tag_lists[uuid].append(tag)
+    out = []
+    for row in rows:
+        server = dict(row)  # rows may be RowMappings: one copy, then fill in the details
+        flavor = orjson.loads(server["flavor"]) if server.get("flavor") else {}
+        server.update(metadata=metadata[server["uuid"]], tags=tag_lists[server["uuid"]],
+                      flavor=flavor.get("cur", flavor))
+        out.append(server)
+    return out
+
+
+def update(conn: sa.Connection, instance_uuid: str, changes: dict) -> None:
+    result = conn.execute(sa.update(instances)
+                          .where(instances.c.uuid == instance_uuid, instances.c.deleted == 0)
+                          .values(**changes, updated_at=utcnow()))
+    if result.rowcount == 0:
+        raise NoSuchRow(instance_uuid)
+
+
+def soft_delete(conn: sa.Connection, instance_uuid: str) -> None:
+    """Mark the instance deleted (deleted = its id, as Nova does); NoSuchRow if it is not live."""
+    now = utcnow()
+    result = conn.execute(sa.update(instances)
+                          .where(instances.c.uuid == instance_uuid, instances.c.deleted == 0)
+                          .values(deleted=instances.c.id, deleted_at=now, terminated_at=now,
+                                  vm_state="deleted", task_state=None, updated_at=now))
+    if result.rowcount == 0:
+        raise NoSuchRow(instance_uuid)
+
+
+def set_metadata(conn: sa.Connection, instance_uuid: str, items: dict[str, str],
+                 replace: bool) -> None:
+    """Set ``items``; with ``replace`` every other key is removed."""
+    table = instance_metadata
+    if replace:
+        conn.execute(sa.delete(table).where(table.c.instance_uuid == instance_uuid))
+    elif items:
+        conn.execute(sa.delete(table).where(table.c.instance_uuid == instance_uuid,
+                                            table.c.key.in_(list(items))))
+    if items:
+        conn.execute(sa.insert(table), [{"instance_uuid": instance_uuid, "key": k, "value": v,
+                                         "created_at": utcnow()} for k, v in items.items()])
+
+
+def delete_metadata_key(conn: sa.Connection, instance_uuid: str, key: str) -> None:
+    result = conn.execute(sa.delete(instance_metadata)
+                          .where(instance_metadata.c.instance_uuid == instance_uuid,
+                                 instance_metadata.c.key == key))
+    if result.rowcount == 0:
+        raise NoSuchRow(key)
+
+
+def set_tags(conn: sa.Connection, instance_uuid: str, new_tags: Iterable[str],
+             replace: bool) -> None:
+    if replace:
+        conn.execute(sa.delete(tags).where(tags.c.resource_id == instance_uuid))
+    existing = set(conn.execute(sa.select(tags.c.tag)
+                                .where(tags.c.resource_id == instance_uuid)).scalars())
+    rows = [{"resource_id": instance_uuid, "tag": tag}
+            for tag in dict.fromkeys(new_tags) if tag not in existing]
+    if rows:
+        conn.execute(sa.insert(tags), rows)
+
+
+def delete_tag(conn: sa.Connection, instance_uuid: str, tag: str | None) -> None:
+    """Delete one tag (NoSuchRow if absent), or every tag when ``tag`` is None."""
+    query = sa.delete(tags).where(tags.c.resource_id == instance_uuid)
+    if tag is not None:
+        query = query.where(tags.c.tag == tag)
+    if conn.execute(query).rowcount == 0 and tag is not None:
+        raise NoSuchRow(tag)
+
+
+def usage(cells: CellDatabases, project_id: str, user_id: str | None = None
+          ) -> dict[str, int]:
+    """instances, cores and ram used by live instances of the project in every cell.
+
+    A cell that does not answer is left out (and logged by scatter_gather): usage is then
+    under-counted rather than the request failing, as Nova does.
+    """
+    conditions = [instances.c.project_id == project_id, instances.c.deleted == 0]
+    if user_id is not None:
+        conditions.append(instances.c.user_id == user_id)
+    query = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(instances.c.vcpus), 0),
+                      sa.func.coalesce(sa.func.sum(instances.c.memory_mb), 0)
+                      ).where(*conditions)
+
+    def count(cell, engine: sa.Engine):
+        with engine.connect() as conn:
+            return conn.execute(query).one()
+
+    totals = {"instances": 0, "cores": 0, "ram": 0}
+    for result in cells.scatter_gather(cells.cells(), count).values():
+        if is_cell_failure(result):
+            continue
+        totals["instances"] += int(result[0])
+        totals["cores"] += int(result[1])
+        totals["ram"] += int(result[2])
+    return totals

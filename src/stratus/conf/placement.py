@@ -1,0 +1,19 @@
+"""Options of the placement service."""
+
+from oslo_config import cfg
+
+placement_opts = [
+    cfg.StrOpt("auth_strategy", default=None,
+               choices=[("stratus", "validate tokens with the Stratus identity service"),
+                        ("keystone", "validate tokens with a real Keystone"),
+                        ("noauth2", "trust X-Auth-Token/X-Roles headers, as OpenStack "
+                                    "Placement's noauth2 (test harnesses only)")],
+               help="How placement requests are authenticated. Unset: [api] auth_strategy."),
+]
+
+GROUPS = [("placement", placement_opts)]
+
+placement_opts.append(cfg.BoolOpt(
+    "randomize_allocation_candidates", default=False,
+    help="Return a random sample of the allocation candidates when a limit applies "
+         "(trees are visited in random order); otherwise a fixed order, by root provider."))

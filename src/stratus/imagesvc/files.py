@@ -1,0 +1,152 @@
+"""Image data on the local filesystem: one file per image, written under a temporary name.
+
+Data moves in fixed-size chunks, so memory use does not grow with the image. An upload
+is written to ``.<id>.<random>.part`` and only renamed to ``<id>`` once complete; an
+interrupted upload leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import queue
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+HASH_ALGO = "sha512"
+
+
+class UploadInterrupted(Exception):
+    """The client sent fewer bytes than it announced."""
+
+
+class TooLarge(Exception):
+    """The data went past the byte limit the caller set."""
+
+    def __init__(self, limit: int):
+        super().__init__(limit)
+        self.limit = limit
+
+
+@dataclass(frozen=True)
+class StagedData:
+    """A complete upload under its temporary name, with its size and digests."""
+
+    path: str
+    size: int
+    checksum: str
+    os_hash_value: str
+
+
+class _Hasher:
+    """md5 and sha512 of a stream, computed on a worker thread while the caller writes.
+
+    hashlib releases the GIL on large buffers, so hashing overlaps with reading the
+    socket and writing the file; the bounded queue keeps memory at a few chunks.
+    """
+
+    def __init__(self):
+        self._md5 = hashlib.md5(usedforsecurity=False)
+        self._sha = hashlib.new(HASH_ALGO)
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
+        self._thread = threading.Thread(target=self._run, name="image-hash", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (chunk := self._queue.get()) is not None:
+            self._md5.update(chunk)
+            self._sha.update(chunk)
+
+    def update(self, chunk: bytes) -> None:
+        self._queue.put(chunk)
+
+    def finish(self) -> tuple[str, str]:
+        self._queue.put(None)
+        self._thread.join()
+        return self._md5.hexdigest(), self._sha.hexdigest()
+
+
+class ImageFiles:
+    """The directory of image data files."""
+
+    def __init__(self, datadir: str, chunk_size: int):
+        self.datadir = datadir
+        self.chunk_size = chunk_size
+        os.makedirs(datadir, mode=0o700, exist_ok=True)
+
+    def path(self, image_id: str) -> str:
+        return os.path.join(self.datadir, image_id)
+
+    def exists(self, image_id: str) -> bool:
+        return os.path.exists(self.path(image_id))
+
+    def stage(self, image_id: str, read: Callable[[int], bytes], expected: int | None,
+              limit: int) -> StagedData:
+        """Write a stream to a temporary file; raise (leaving nothing) if incomplete or over
+        ``limit`` bytes. ``expected`` is the announced length, or None when chunked."""
+        tmp = os.path.join(self.datadir, f".{image_id}.{uuid.uuid4().hex}.part")
+        hasher = _Hasher()
+        size = 0
+        try:
+            with open(tmp, "wb") as out:
+                while expected is None or size < expected:
+                    want = self.chunk_size if expected is None else \
+                        min(self.chunk_size, expected - size)
+                    chunk = read(want)
+                    if not chunk:
+                        break
+                    size += len(chunk)
+                    if size > limit:
+                        raise TooLarge(limit)
+                    hasher.update(chunk)
+                    out.write(chunk)
+            if expected is not None and size < expected:
+                raise UploadInterrupted(f"received {size} of {expected} bytes")
+        except BaseException:
+            hasher.finish()
+            _remove(tmp)
+            raise
+        checksum, hash_value = hasher.finish()
+        return StagedData(tmp, size, checksum, hash_value)
+
+    def commit(self, staged: StagedData, image_id: str) -> None:
+        os.replace(staged.path, self.path(image_id))
+
+    def discard(self, staged: StagedData) -> None:
+        _remove(staged.path)
+
+    def delete(self, image_id: str) -> None:
+        _remove(self.path(image_id))
+
+    def read(self, image_id: str, start: int = 0, length: int | None = None) -> Iterator[bytes]:
+        """Chunks of an image's data from ``start``, ``length`` bytes (or to the end)."""
+        with open(self.path(image_id), "rb") as fh:
+            fh.seek(start)
+            remaining = length
+            while remaining is None or remaining > 0:
+                want = self.chunk_size if remaining is None else min(self.chunk_size,
+                                                                     remaining)
+                chunk = fh.read(want)
+                if not chunk:
+                    return
+                if remaining is not None:
+                    remaining -= len(chunk)
+                yield chunk
+
+    def remove_partial_uploads(self) -> int:
+        """Delete temporary files left by a process that died mid-upload."""
+        removed = 0
+        for name in os.listdir(self.datadir):
+            if name.startswith(".") and name.endswith(".part"):
+                _remove(os.path.join(self.datadir, name))
+                removed += 1
+        return removed
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

@@ -1,0 +1,58 @@
+"""Tables of the image database (SQLAlchemy Core); migration image_0002 creates them."""
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+metadata = sa.MetaData()
+
+IMAGE_ID = sa.String(36)
+PROJECT = sa.String(255)
+# Microseconds everywhere (MySQL keeps none by default): list order is creation order.
+TIMESTAMP = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql")
+
+images = sa.Table(
+    "images", metadata,
+    sa.Column("id", IMAGE_ID, primary_key=True),
+    sa.Column("name", sa.String(255)),
+    sa.Column("status", sa.String(30), nullable=False),
+    sa.Column("visibility", sa.String(20), nullable=False),
+    sa.Column("owner", PROJECT),
+    sa.Column("size", sa.BigInteger),
+    sa.Column("virtual_size", sa.BigInteger),
+    sa.Column("checksum", sa.String(32)),
+    sa.Column("os_hash_algo", sa.String(64)),
+    sa.Column("os_hash_value", sa.String(128)),
+    sa.Column("disk_format", sa.String(20)),
+    sa.Column("container_format", sa.String(20)),
+    sa.Column("min_disk", sa.Integer, nullable=False),
+    sa.Column("min_ram", sa.Integer, nullable=False),
+    sa.Column("protected", sa.Boolean, nullable=False),
+    sa.Column("os_hidden", sa.Boolean, nullable=False),
+    sa.Column("created_at", TIMESTAMP, nullable=False),
+    sa.Column("updated_at", TIMESTAMP, nullable=False),
+)
+
+image_properties = sa.Table(
+    "image_properties", metadata,
+    sa.Column("image_id", IMAGE_ID, sa.ForeignKey("images.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+image_tags = sa.Table(
+    "image_tags", metadata,
+    sa.Column("image_id", IMAGE_ID, sa.ForeignKey("images.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("value", sa.String(255), primary_key=True),
+)
+
+image_members = sa.Table(
+    "image_members", metadata,
+    sa.Column("image_id", IMAGE_ID, sa.ForeignKey("images.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("member", PROJECT, primary_key=True),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("created_at", TIMESTAMP, nullable=False),
+    sa.Column("updated_at", TIMESTAMP, nullable=False),
+)

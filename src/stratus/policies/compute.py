@@ -1,0 +1,102 @@
+"""Compute API rules, named as Nova names them, with Nova's secure-RBAC defaults.
+
+Targets carry the owning ``project_id`` (and ``user_id`` for key pairs), so a project
+reader may read and a project member may change only their own project's resources.
+"""
+
+from oslo_policy import policy
+
+from stratus.policies.base import ADMIN
+
+ANYONE = ""
+READER = f"({ADMIN}) or (role:reader and project_id:%(project_id)s)"
+MEMBER = f"({ADMIN}) or (role:member and project_id:%(project_id)s)"
+KEYPAIR_OWNER = f"({ADMIN}) or user_id:%(user_id)s"
+
+def _rule(name: str, check: str, description: str) -> policy.RuleDefault:
+    """A rule; ``documented_rules()`` adds the operations it guards from the route table."""
+    return policy.RuleDefault(name=f"os_compute_api:{name}", check_str=check,
+                              description=description, scope_types=["project"])
+
+
+rules = [
+    # flavors
+    _rule("flavors:index", ANYONE, "List flavors."),
+    _rule("flavors:show", ANYONE, "Show a flavor."),
+    _rule("os-flavor-manage:create", ADMIN, "Create a flavor."),
+    _rule("os-flavor-manage:delete", ADMIN, "Delete a flavor."),
+    _rule("os-flavor-extra-specs:index", READER, "List a flavor's extra specs."),
+    _rule("os-flavor-extra-specs:show", READER, "Show one extra spec of a flavor."),
+    _rule("os-flavor-extra-specs:create", ADMIN, "Create or replace extra specs."),
+    _rule("os-flavor-extra-specs:update", ADMIN, "Set one extra spec."),
+    _rule("os-flavor-extra-specs:delete", ADMIN, "Delete one extra spec."),
+    _rule("os-flavor-access", ADMIN, "List the projects with access to a private flavor."),
+    _rule("os-flavor-access:add_tenant_access", ADMIN, "Give a project a private flavor."),
+    _rule("os-flavor-access:remove_tenant_access", ADMIN,
+          "Take a private flavor from a project."),
+    # key pairs
+    _rule("os-keypairs:index", KEYPAIR_OWNER, "List a user's key pairs."),
+    _rule("os-keypairs:create", KEYPAIR_OWNER, "Import or generate a key pair."),
+    _rule("os-keypairs:show", KEYPAIR_OWNER, "Show a key pair."),
+    _rule("os-keypairs:delete", KEYPAIR_OWNER, "Delete a key pair."),
+    # servers
+    _rule("servers:index", READER, "List the project's servers."),
+    _rule("servers:detail", READER, "List the project's servers in detail."),
+    _rule("servers:index:get_all_tenants", ADMIN, "List servers of every project."),
+    _rule("servers:detail:get_all_tenants", ADMIN, "List servers of every project in detail."),
+    _rule("servers:show", READER, "Show a server."),
+    _rule("servers:create", MEMBER, "Create servers."),
+    _rule("servers:update", MEMBER, "Rename or describe a server."),
+    _rule("servers:delete", MEMBER, "Delete a server."),
+    _rule("server-metadata:index", READER, "List a server's metadata."),
+    _rule("server-metadata:show", READER, "Show one metadata item of a server."),
+    _rule("server-metadata:create", MEMBER, "Add metadata items to a server."),
+    _rule("server-metadata:update_all", MEMBER, "Replace a server's metadata."),
+    _rule("server-metadata:update", MEMBER, "Set one metadata item of a server."),
+    _rule("server-metadata:delete", MEMBER, "Delete one metadata item of a server."),
+    _rule("os-server-tags:index", READER, "List a server's tags."),
+    _rule("os-server-tags:show", READER, "Check one tag of a server."),
+    _rule("os-server-tags:update_all", MEMBER, "Replace a server's tags."),
+    _rule("os-server-tags:update", MEMBER, "Add one tag to a server."),
+    _rule("os-server-tags:delete_all", MEMBER, "Delete every tag of a server."),
+    _rule("os-server-tags:delete", MEMBER, "Delete one tag of a server."),
+    # quotas and limits
+    _rule("limits", ANYONE, "Show the caller's project's limits and usage."),
+    _rule("limits:other_project", ADMIN, "Show another project's limits."),
+    _rule("os-quota-sets:show", READER, "Show a project's quotas."),
+    _rule("os-quota-sets:detail", READER, "Show a project's quotas with usage."),
+    _rule("os-quota-sets:defaults", ANYONE, "Show the default quotas."),
+    _rule("os-quota-sets:update", ADMIN, "Change a project's quotas."),
+    _rule("os-quota-sets:delete", ADMIN, "Reset a project's quotas to the defaults."),
+    # hypervisors, services, availability zones
+    _rule("os-hypervisors:list", ADMIN, "List hypervisors."),
+    _rule("os-hypervisors:list-detail", ADMIN, "List hypervisors in detail."),
+    _rule("os-hypervisors:statistics", ADMIN, "Show hypervisor totals."),
+    _rule("os-hypervisors:show", ADMIN, "Show a hypervisor."),
+    _rule("os-hypervisors:search", ADMIN, "Find hypervisors by host name."),
+    _rule("os-hypervisors:servers", ADMIN, "List the servers on matching hypervisors."),
+    _rule("os-services:list", ADMIN, "List compute services."),
+    _rule("os-services:update", ADMIN, "Enable, disable or force down a compute service."),
+    _rule("os-services:delete", ADMIN, "Delete a compute service."),
+    _rule("os-availability-zone:list", ANYONE, "List availability zones."),
+    _rule("os-availability-zone:detail", ADMIN, "List availability zones with their hosts."),
+    # instance actions
+    _rule("os-instance-actions:list", READER, "List the actions done to a server."),
+    _rule("os-instance-actions:show", READER, "Show one action done to a server."),
+    _rule("os-instance-actions:events", ADMIN, "See the events of an action."),
+    # server groups
+    _rule("os-server-groups:index", READER, "List the project's server groups."),
+    _rule("os-server-groups:index:all_projects", ADMIN, "List every project's server groups."),
+    _rule("os-server-groups:create", MEMBER, "Create a server group."),
+    _rule("os-server-groups:show", READER, "Show a server group."),
+    _rule("os-server-groups:delete", MEMBER, "Delete a server group."),
+    # aggregates
+    _rule("os-aggregates:index", ADMIN, "List host aggregates."),
+    _rule("os-aggregates:create", ADMIN, "Create a host aggregate."),
+    _rule("os-aggregates:show", ADMIN, "Show a host aggregate."),
+    _rule("os-aggregates:update", ADMIN, "Rename a host aggregate or change its zone."),
+    _rule("os-aggregates:delete", ADMIN, "Delete an empty host aggregate."),
+    _rule("os-aggregates:add_host", ADMIN, "Add a host to an aggregate."),
+    _rule("os-aggregates:remove_host", ADMIN, "Remove a host from an aggregate."),
+    _rule("os-aggregates:set_metadata", ADMIN, "Set or delete aggregate metadata."),
+]

@@ -1,0 +1,162 @@
+"""Helpers for compute API tests: an HTTP client per caller, and a stand-in for the conductor.
+
+``land_in_cell`` does what the conductor will do once scheduling exists (create the instance
+in a cell from its build request, point the mapping at the cell, drop the build request), so
+list/show/delete of servers in cells can be tested through the API before that work lands.
+"""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+
+import orjson
+import requests
+import sqlalchemy as sa
+
+from stratus.cells import mappings
+from stratus.cells.schema_api import build_requests, utcnow
+from stratus.cells.schema_cell import compute_nodes, instance_metadata, instances, services
+
+IMAGE = "6b0e2f4e-5c1b-4c7e-9a51-0f6b0e2f4e5c"
+
+
+class Compute:
+    """Requests to /compute/v2.1 with one token, at one microversion."""
+
+    def __init__(self, cloud, token: str, version: str | None = "2.38"):
+        self.cloud = cloud
+        self.base = f"{cloud.url}/compute/v2.1"
+        self.token = token
+        self.version = version
+
+    def at(self, version: str | None) -> Compute:
+        return Compute(self.cloud, self.token, version)
+
+    def request(self, method: str, path: str, json=None, headers=None,
+                **kwargs) -> requests.Response:
+        all_headers = {"X-Auth-Token": self.token}
+        if self.version:
+            all_headers["OpenStack-API-Version"] = f"compute {self.version}"
+        all_headers.update(headers or {})
+        return requests.request(method, self.base + path, json=json, headers=all_headers,
+                                **kwargs)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, json=None, **kw):
+        return self.request("POST", path, json=json, **kw)
+
+    def put(self, path, json=None, **kw):
+        return self.request("PUT", path, json=json, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+
+def admin(cloud, version: str | None = "2.38") -> Compute:
+    return Compute(cloud, cloud.admin_token(), version)
+
+
+def demo(cloud, version: str | None = "2.38") -> Compute:
+    return Compute(cloud, cloud.demo_token(), version)
+
+
+def scoped_token_body(cloud, entry) -> dict:
+    resp = requests.post(f"{cloud.identity}/v3/auth/tokens", json={"auth": {
+        "identity": {"methods": ["password"], "password": {"user": {
+            "name": entry.username, "domain": {"id": "default"}, "password": entry.password}}},
+        "scope": {"project": {"name": entry.project_name, "domain": {"id": "default"}}}}})
+    assert resp.status_code == 201, resp.text
+    return resp.json()["token"]
+
+
+def demo_project_id(cloud) -> str:
+    return scoped_token_body(cloud, cloud.demo)["project"]["id"]
+
+
+def admin_project_id(cloud) -> str:
+    return scoped_token_body(cloud, cloud.admin)["project"]["id"]
+
+
+def demo_user_id(cloud) -> str:
+    return scoped_token_body(cloud, cloud.demo)["user"]["id"]
+
+
+def fault(resp: requests.Response, status: int) -> str:
+    """Assert a Nova-shaped error with ``status``; return its message."""
+    names = {400: "badRequest", 403: "forbidden", 404: "itemNotFound",
+             409: "conflictingRequest", 406: "computeFault"}
+    assert resp.status_code == status, resp.text
+    body = resp.json()
+    assert list(body) == [names[status]], body
+    assert body[names[status]]["code"] == status
+    return body[names[status]]["message"]
+
+
+def ensure_flavor(compute: Compute, flavor_id: str = "tiny", ram: int = 512, vcpus: int = 1
+                  ) -> str:
+    resp = compute.post("/flavors", {"flavor": {"name": f"flavor-{flavor_id}", "id": flavor_id,
+                                                "ram": ram, "vcpus": vcpus, "disk": 1}})
+    assert resp.status_code in (200, 409), resp.text
+    return flavor_id
+
+
+def create_server(compute: Compute, name: str, flavor: str = "tiny", **extra) -> str:
+    body = {"server": {"name": name, "imageRef": IMAGE, "flavorRef": flavor,
+                       "networks": "none", **extra}}
+    resp = compute.post("/servers", body)
+    assert resp.status_code == 202, resp.text
+    return resp.json()["server"]["id"]
+
+
+def cell(cloud, name: str = "cell1") -> mappings.CellMapping:
+    return next(c for c in cloud.aio.compute.cells.cells(refresh=True) if c.name == name)
+
+
+def cell_engine(cloud, name: str = "cell1") -> sa.Engine:
+    return cloud.aio.compute.cells.engine(cell(cloud, name))
+
+
+def land_in_cell(cloud, server_id: str, cell_name: str = "cell1", **changes) -> None:
+    """Move a build request into a cell as the conductor will (see module docstring)."""
+    target = cell(cloud, cell_name)
+    api = cloud.aio.compute.api_engine
+    with api.connect() as conn:
+        row = conn.execute(sa.select(build_requests)
+                           .where(build_requests.c.instance_uuid == server_id)).one()
+    instance = orjson.loads(row.instance)
+    values = {column.name: instance.get(column.name) for column in instances.c
+              if column.name in instance and column.name not in ("id", "flavor", "deleted")}
+    values.update(flavor=orjson.dumps({"cur": instance["flavor"]}).decode(),
+                  created_at=utcnow(), deleted=0, vm_state="active", task_state=None,
+                  power_state=1)
+    values["updated_at"] = None
+    values.update(changes)
+    with cloud.aio.compute.cells.engine(target).begin() as conn:
+        conn.execute(sa.insert(instances).values(**values))
+        if instance.get("metadata"):
+            conn.execute(sa.insert(instance_metadata), [
+                {"instance_uuid": server_id, "key": key, "value": value, "created_at": utcnow()}
+                for key, value in instance["metadata"].items()])
+    with api.begin() as conn:
+        mappings.set_instance_cell(conn, server_id, target.id)
+        conn.execute(sa.delete(build_requests).where(build_requests.c.instance_uuid == server_id))
+
+
+def add_compute_host(cloud, host: str, cell_name: str = "cell1", vcpus: int = 8,
+                     memory_mb: int = 16384) -> int:
+    """The rows a compute agent writes when it starts: its service and its compute node."""
+    with cell_engine(cloud, cell_name).begin() as conn:
+        service_id = conn.execute(sa.insert(services).values(
+            uuid=str(uuidlib.uuid4()), host=host, binary="nova-compute", topic="compute",
+            report_count=1, last_seen_up=utcnow(), created_at=utcnow())).inserted_primary_key[0]
+        conn.execute(sa.insert(compute_nodes).values(
+            uuid=str(uuidlib.uuid4()), service_id=service_id, host=host,
+            hypervisor_hostname=f"{host}.example.org", hypervisor_type="QEMU",
+            hypervisor_version=8002000, host_ip="192.0.2.10",
+            cpu_info='{"arch": "x86_64", "model": "qemu64"}', vcpus=vcpus,
+            memory_mb=memory_mb, local_gb=100, vcpus_used=1, memory_mb_used=512,
+            local_gb_used=1, free_ram_mb=memory_mb - 512, free_disk_gb=99,
+            disk_available_least=90, current_workload=0, running_vms=1, created_at=utcnow()))
+    return service_id

@@ -1,0 +1,108 @@
+"""Persona matrices: one YAML file per API in policy_matrix/, rows of action -> status.
+
+``policy_matrix/<api>.yaml`` (``<api>`` is the first segment of the API's mount prefix,
+e.g. ``identity`` for ``/identity``) lists rows::
+
+    - rule: identity:get_project            # the rule the route table names
+      request: GET /v3/projects/{project_id}  # path relative to the API's endpoint
+      headers: {...}                        # optional; body: {...} optional
+      expect: {admin: 200, member: 200, reader: 200, other_member: 403, no_role: 403}
+
+``policy_matrix/<api>.py`` may define ``FACTORIES`` for ``{new_*}`` placeholders.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+import yaml
+from personas import PERSONAS, World
+
+from stratus.allinone import AllInOne
+from stratus.common.wsgi.app import Route
+
+MATRIX_DIR = Path(__file__).parent / "policy_matrix"
+
+
+@dataclass(frozen=True)
+class Row:
+    api: str
+    prefix: str
+    rule: str
+    method: str
+    path: str
+    expect: dict[str, int]
+    headers: dict | None = None
+    body: dict | None = None
+
+    @property
+    def id(self) -> str:
+        headers = "".join(f" {k}={v}" for k, v in (self.headers or {}).items())
+        return f"{self.method} {self.path}{headers} [{self.rule}]"
+
+
+def api_name(prefix: str) -> str:
+    return prefix.strip("/").split("/")[0]
+
+
+def apis() -> dict[str, str]:
+    """API name -> mount prefix, for every API the all-in-one serves."""
+    return {api_name(prefix): prefix for prefix in AllInOne.ROUTE_TABLES}
+
+
+def load_rows(api: str) -> list[Row]:
+    prefix = apis()[api]
+    rows = []
+    for raw in yaml.safe_load((MATRIX_DIR / f"{api}.yaml").read_text()):
+        method, path = raw["request"].split(" ", 1)
+        assert set(raw["expect"]) == set(PERSONAS), f"{raw['request']}: expect every persona"
+        rows.append(Row(api, prefix, raw["rule"], method, path, raw["expect"],
+                        raw.get("headers"), raw.get("body")))
+    return rows
+
+
+def factories(api: str) -> dict:
+    path = MATRIX_DIR / f"{api}.py"
+    if not path.exists():
+        return {}
+    spec = importlib.util.spec_from_file_location(f"policy_matrix_{api}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.FACTORIES
+
+
+def all_rows() -> list[Row]:
+    rows = [row for api in apis() if (MATRIX_DIR / f"{api}.yaml").exists()
+            for row in load_rows(api)]
+    ids = [row.id for row in rows]
+    assert len(ids) == len(set(ids)), f"duplicate matrix rows: {ids}"
+    return rows
+
+
+def run(world: World, row: Row, persona: str) -> requests.Response:
+    """Send ``row``'s request as ``persona``; placeholders are filled for that persona."""
+    headers = {"X-Auth-Token": world.tokens[persona], **world.fill(row.headers or {}, persona)}
+    path = world.fill(row.path, persona)
+    body = world.fill(row.body, persona) if row.body is not None else None
+    return requests.request(row.method, f"{world.cloud.url}{row.prefix}{path}",
+                            headers=headers, json=body)
+
+
+def _segments(path: str) -> list[str | None]:
+    return [None if re.fullmatch(r"\{[a-z_0-9]+\}", part) else part
+            for part in path.split("?", 1)[0].strip("/").split("/")]
+
+
+def route_for(row: Row) -> Route | None:
+    """The route of the row's API that its path template addresses."""
+    wanted = _segments(row.path)
+    for route in AllInOne.ROUTE_TABLES[row.prefix]:
+        have = _segments(route.path)
+        if len(have) == len(wanted) and all(
+                a is None or b is None or a == b for a, b in zip(have, wanted, strict=True)):
+            return route
+    return None

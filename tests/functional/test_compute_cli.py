@@ -1,0 +1,103 @@
+"""Acceptance: the openstack CLI and openstacksdk drive the compute API of a real all-in-one."""
+
+from __future__ import annotations
+
+import os
+
+import openstack
+import pytest
+import yaml
+from harness import free_port
+from openstack import utils
+from test_all_in_one_cli import AllInOneProcess, osc
+
+pytestmark = pytest.mark.slow
+IMAGE = "6b0e2f4e-5c1b-4c7e-9a51-0f6b0e2f4e5c"
+
+
+@pytest.fixture(scope="module")
+def aio(tmp_path_factory):
+    proc = AllInOneProcess(tmp_path_factory.mktemp("aio-compute"), free_port())
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+def ok(result) -> str:
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def _sdk(aio):
+    os.environ["OS_CLIENT_CONFIG_FILE"] = os.path.join(aio.state_dir, "clouds.yaml")
+    try:
+        return openstack.connect(cloud="stratus")
+    finally:
+        del os.environ["OS_CLIENT_CONFIG_FILE"]
+
+
+def test_flavor_create_list_show_delete(aio):
+    created = yaml.safe_load(ok(osc(aio, "stratus", "flavor", "create", "--ram", "512",
+                                    "--vcpus", "1", "--disk", "1", "cli.tiny", "-f", "yaml")))
+    assert created["ram"] == 512 and created["name"] == "cli.tiny"
+    listed = yaml.safe_load(ok(osc(aio, "stratus", "flavor", "list", "-f", "yaml")))
+    assert "cli.tiny" in {f["Name"] for f in listed}
+    shown = yaml.safe_load(ok(osc(aio, "stratus", "flavor", "show", "cli.tiny", "-f", "yaml")))
+    assert shown["id"] == created["id"] and shown["vcpus"] == 1
+    refused = osc(aio, "stratus-demo", "flavor", "create", "--ram", "1", "--vcpus", "1",
+                  "nope")
+    assert refused.returncode != 0 and "403" in refused.stderr
+    ok(osc(aio, "stratus", "flavor", "delete", "cli.tiny"))
+    assert osc(aio, "stratus", "flavor", "show", "cli.tiny").returncode != 0
+
+
+def test_keypair_create_list_delete(aio):
+    private = ok(osc(aio, "stratus-demo", "keypair", "create", "cli-key"))
+    assert "PRIVATE KEY" in private
+    listed = yaml.safe_load(ok(osc(aio, "stratus-demo", "keypair", "list", "-f", "yaml")))
+    assert [k["Name"] for k in listed] == ["cli-key"]
+    ok(osc(aio, "stratus-demo", "keypair", "delete", "cli-key"))
+    assert yaml.safe_load(ok(osc(aio, "stratus-demo", "keypair", "list", "-f", "yaml"))) == []
+
+
+def test_sdk_negotiates_2_38_and_server_stays_build_until_scheduled(aio):
+    ok(osc(aio, "stratus", "flavor", "create", "--ram", "256", "--vcpus", "1", "--disk", "1",
+           "srv.tiny"))
+    conn = _sdk(aio)
+    assert utils.maximum_supported_microversion(conn.compute, "2.100") == "2.38"
+    flavor = conn.compute.find_flavor("srv.tiny")
+    server = conn.compute.create_server(name="cli-server", flavor_id=flavor.id,
+                                        image_id=IMAGE, networks="none")
+    listed = yaml.safe_load(ok(osc(aio, "stratus", "server", "list", "-f", "yaml")))
+    assert [(s["Name"], s["Status"]) for s in listed] == [("cli-server", "BUILD")]
+    conn.compute.delete_server(server)
+
+
+def test_server_create_with_the_cli_boots_from_the_default_image(aio):
+    """The CLI finds --image through the image service and sends it twice: as imageRef and
+    as an image-to-local block device mapping, which the API must accept."""
+    ok(osc(aio, "stratus", "flavor", "create", "--ram", "256", "--vcpus", "1", "--disk", "1",
+           "cli.small"))
+    image = yaml.safe_load(ok(osc(aio, "stratus", "image", "show", "stratus-tiny",
+                                  "-f", "yaml")))
+    created = yaml.safe_load(ok(osc(aio, "stratus", "server", "create", "--image",
+                                    "stratus-tiny", "--flavor", "cli.small", "--nic", "none",
+                                    "cli-server", "-f", "yaml")))
+    assert created["status"] == "BUILD"
+    shown = yaml.safe_load(ok(osc(aio, "stratus", "server", "show", "cli-server",
+                                  "-f", "yaml")))
+    assert shown["id"] == created["id"] and shown["status"] == "BUILD"
+    assert image["id"] in str(shown["image"])
+    assert shown["OS-EXT-STS:task_state"] == "scheduling"
+    ok(osc(aio, "stratus", "server", "delete", "cli-server"))
+    assert yaml.safe_load(ok(osc(aio, "stratus", "server", "list", "-f", "yaml"))) == []
+
+
+def test_hypervisor_service_and_quota_commands(aio):
+    assert yaml.safe_load(ok(osc(aio, "stratus", "hypervisor", "list", "-f", "yaml"))) == []
+    assert yaml.safe_load(ok(osc(aio, "stratus", "compute", "service", "list",
+                                 "-f", "yaml"))) == []
+    quota = yaml.safe_load(ok(osc(aio, "stratus", "quota", "show", "-f", "yaml")))
+    limits = {row["Resource"]: row["Limit"] for row in quota} if isinstance(quota, list) \
+        else quota
+    assert limits["instances"] == 10 and limits["cores"] == 20 and limits["ram"] == 51200
