@@ -21,7 +21,6 @@ PENDING: dict[str, dict[str, str]] = {
     "compute": {
         REFERENCE: "Nova's API is large; the page needs request specs (Route.specs) on "
                    "every compute route first, only the action routes have them so far.",
-        MATRIX: "rows for servers need a booted server per persona; not written yet.",
     },
     "placement": {
         REFERENCE: "merged from the placement branch without a page, and its routes "

@@ -8,6 +8,11 @@ e.g. ``identity`` for ``/identity``) lists rows::
       headers: {...}                        # optional; body: {...} optional
       expect: {admin: 200, member: 200, reader: 200, other_member: 403, no_role: 403}
 
+A rule that decides what a response shows rather than whether it is allowed (Nova's
+``os-instance-actions:events``) names the key it reveals and to whom::
+
+      reveals: {key: instanceAction.events, to: [admin]}
+
 ``policy_matrix/<api>.py`` may define ``FACTORIES`` for ``{new_*}`` placeholders.
 """
 
@@ -38,6 +43,8 @@ class Row:
     expect: dict[str, int]
     headers: dict | None = None
     body: dict | None = None
+    reveals: str | None = None  # dotted key shown only to ``revealed_to``
+    revealed_to: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -60,8 +67,10 @@ def load_rows(api: str) -> list[Row]:
     for raw in yaml.safe_load((MATRIX_DIR / f"{api}.yaml").read_text()):
         method, path = raw["request"].split(" ", 1)
         assert set(raw["expect"]) == set(PERSONAS), f"{raw['request']}: expect every persona"
+        reveals = raw.get("reveals") or {}
         rows.append(Row(api, prefix, raw["rule"], method, path, raw["expect"],
-                        raw.get("headers"), raw.get("body")))
+                        raw.get("headers"), raw.get("body"), reveals.get("key"),
+                        tuple(reveals.get("to", ()))))
     return rows
 
 
@@ -73,6 +82,17 @@ def factories(api: str) -> dict:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.FACTORIES
+
+
+def all_factories() -> dict:
+    """Every API's ``{new_*}`` factories; two APIs may not define the same placeholder."""
+    merged: dict = {}
+    for api in apis():
+        made = factories(api)
+        clash = sorted(set(made) & set(merged))
+        assert not clash, f"policy_matrix/{api}.py redefines placeholders {clash}"
+        merged.update(made)
+    return merged
 
 
 def all_rows() -> list[Row]:
@@ -92,17 +112,35 @@ def run(world: World, row: Row, persona: str) -> requests.Response:
                             headers=headers, json=body)
 
 
+def revealed(resp: requests.Response, key: str) -> bool:
+    """Whether the JSON answer has the dotted ``key`` (``instanceAction.events``)."""
+    document = resp.json()
+    for part in key.split("."):
+        if not isinstance(document, dict) or part not in document:
+            return False
+        document = document[part]
+    return True
+
+
 def _segments(path: str) -> list[str | None]:
     return [None if re.fullmatch(r"\{[a-z_0-9]+\}", part) else part
             for part in path.split("?", 1)[0].strip("/").split("/")]
 
 
 def route_for(row: Row) -> Route | None:
-    """The route of the row's API that its path template addresses."""
+    """The route of the row's API that its path template addresses.
+
+    A placeholder matches any segment, so ``/flavors/{flavor_id}`` could be
+    ``/flavors/detail``; the route whose placeholders and literals line up with the row's
+    most closely wins.
+    """
     wanted = _segments(row.path)
+    best, best_score = None, -1
     for route in AllInOne.ROUTE_TABLES[row.prefix]:
         have = _segments(route.path)
         if len(have) == len(wanted) and all(
                 a is None or b is None or a == b for a, b in zip(have, wanted, strict=True)):
-            return route
-    return None
+            score = sum((a is None) == (b is None) for a, b in zip(have, wanted, strict=True))
+            if score > best_score:
+                best, best_score = route, score
+    return best

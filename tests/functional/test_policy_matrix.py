@@ -8,7 +8,7 @@ API's route table without a row, fails ``test_every_rule_of_every_api_has_matrix
 from __future__ import annotations
 
 import pytest
-from matrix import MATRIX_DIR, all_rows, apis, factories, route_for, run
+from matrix import MATRIX_DIR, all_factories, all_rows, apis, revealed, route_for, run
 from personas import PERSONAS, make_world
 
 from coverage_pending import MATRIX, pending
@@ -20,8 +20,7 @@ ROWS = all_rows()
 @pytest.fixture(scope="module")
 def world(cloud):
     made = make_world(cloud)
-    for api in apis():
-        made.factories.update(factories(api))
+    made.factories.update(all_factories())
     return made
 
 
@@ -31,6 +30,9 @@ def test_persona_gets_the_status_the_defaults_promise(world, row, persona):
     resp = run(world, row, persona)
     assert resp.status_code == row.expect[persona], \
         f"{row.id} as {persona}: {resp.status_code} {resp.text[:300]}"
+    if row.reveals and resp.status_code < 300:
+        assert revealed(resp, row.reveals) == (persona in row.revealed_to), \
+            f"{row.id} as {persona}: {row.reveals} shown only to {row.revealed_to}"
 
 
 def _route_rules(route, method: str | None = None) -> set[str]:

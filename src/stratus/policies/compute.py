@@ -2,15 +2,18 @@
 
 Targets carry the owning ``project_id`` (and ``user_id`` for key pairs), so a project
 reader may read and a project member may change only their own project's resources.
+Check strings are Nova's own, built on ``context_is_admin`` and the ``project_*_api``
+base rules, so an operator's override of those base rules applies here as in Nova.
 """
 
 from oslo_policy import policy
 
-from stratus.policies.base import ADMIN
+from stratus.policies.base import PROJECT_MEMBER, PROJECT_MEMBER_OR_ADMIN, PROJECT_READER_OR_ADMIN
 
 ANYONE = ""
-READER = f"({ADMIN}) or (role:reader and project_id:%(project_id)s)"
-MEMBER = f"({ADMIN}) or (role:member and project_id:%(project_id)s)"
+ADMIN = "rule:context_is_admin"
+READER = PROJECT_READER_OR_ADMIN
+MEMBER = PROJECT_MEMBER_OR_ADMIN
 KEYPAIR_OWNER = f"({ADMIN}) or user_id:%(user_id)s"
 
 def _rule(name: str, check: str, description: str) -> policy.RuleDefault:
@@ -87,7 +90,9 @@ rules = [
     # server groups
     _rule("os-server-groups:index", READER, "List the project's server groups."),
     _rule("os-server-groups:index:all_projects", ADMIN, "List every project's server groups."),
-    _rule("os-server-groups:create", MEMBER, "Create a server group."),
+    # A member only, as in Nova: a group is made in the caller's own project, so an
+    # admin role adds nothing (and an admin makes groups in their own project).
+    _rule("os-server-groups:create", PROJECT_MEMBER, "Create a server group."),
     _rule("os-server-groups:show", READER, "Show a server group."),
     _rule("os-server-groups:delete", MEMBER, "Delete a server group."),
     # aggregates

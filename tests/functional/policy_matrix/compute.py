@@ -1,0 +1,183 @@
+"""Fresh compute resources for the compute policy matrix: ``{new_*}``-style placeholders.
+
+Servers, server groups and key pairs belong to the owning project ``{project_id}`` and are
+made by its member through the API. Servers are then moved into cell1 by
+``compute_helpers.land_in_cell``, as the conductor will once scheduling lands, because
+changing a server's metadata or tags needs it in a cell. Flavors, aggregates and compute
+hosts are the cloud admin's. Everything a row changes or deletes is made fresh per call.
+A factory never needs the rule of the rows that use it (the override test denies it).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import requests
+import sqlalchemy as sa
+from compute_helpers import IMAGE, add_compute_host, cell, land_in_cell
+from personas import World
+
+from stratus.cells import mappings
+from stratus.cells.schema_api import utcnow
+
+VERSION = {"OpenStack-API-Version": "compute 2.38"}
+FLAVOR = "matrix-tiny"
+HOST = "matrix-host"
+
+
+def _call(world: World, method: str, path: str, body=None, token: str | None = None,
+          version: str = "2.38") -> requests.Response:
+    headers = {"X-Auth-Token": token or world.admin_token,
+               "OpenStack-API-Version": f"compute {version}"}
+    resp = requests.request(method, f"{world.cloud.url}/compute/v2.1{path}", json=body,
+                            headers=headers)
+    assert resp.status_code < 300, f"{method} {path}: {resp.status_code} {resp.text}"
+    return resp
+
+
+def _member(world: World) -> str:
+    return world.tokens["member"]
+
+
+def _map_host(world: World, host: str) -> None:
+    """A compute host's service and node rows, mapped to cell1 as discover_hosts does."""
+    add_compute_host(world.cloud, host)
+    with world.cloud.aio.compute.api_engine.begin() as conn:
+        conn.execute(sa.insert(mappings.api.host_mappings).values(
+            host=host, cell_id=cell(world.cloud).id, created_at=utcnow()))
+
+
+def _ready(world: World) -> None:
+    """Once per world: a public flavor, no quota limits on the owning project, one host."""
+    if world.values.get("compute_ready"):
+        return
+    _call(world, "POST", "/flavors", {"flavor": {
+        "name": FLAVOR, "id": FLAVOR, "ram": 64, "vcpus": 1, "disk": 1}})
+    _call(world, "PUT", f"/os-quota-sets/{world.values['project_id']}", {"quota_set": {
+        "instances": -1, "cores": -1, "ram": -1, "server_groups": -1,
+        "metadata_items": -1}})
+    _map_host(world, HOST)
+    world.values["compute_ready"] = "yes"
+
+
+def flavor_id(world: World, persona: str) -> str:
+    _ready(world)
+    return FLAVOR
+
+
+def new_server_id(world: World, persona: str, **extra) -> str:
+    """A server of the owning project, made by its member and landed in cell1."""
+    _ready(world)
+    server = _call(world, "POST", "/servers", {"server": {
+        "name": f"matrix-{uuid.uuid4().hex[:8]}", "imageRef": IMAGE, "flavorRef": FLAVOR,
+        "networks": "none", **extra}}, token=_member(world)).json()["server"]["id"]
+    land_in_cell(world.cloud, server)
+    return server
+
+
+def tagged_server_id(world: World, persona: str) -> str:
+    """A server with metadata ``matrix: yes`` and the tag ``matrix``."""
+    server = new_server_id(world, persona, metadata={"matrix": "yes"})
+    _call(world, "PUT", f"/servers/{server}/tags/matrix", token=_member(world))
+    return server
+
+
+def acted_server_id(world: World, persona: str) -> str:
+    """A server its member deleted; ``{acted_request_id}`` is that delete's request id.
+
+    Rows read it at 2.21, where the actions of a deleted server can be read.
+    """
+    server = new_server_id(world, persona)
+    resp = _call(world, "DELETE", f"/servers/{server}", token=_member(world))
+    world.values["acted_request_id"] = resp.headers["x-openstack-request-id"]
+    return server
+
+
+def new_private_flavor_id(world: World, persona: str) -> str:
+    flavor = f"matrix-{uuid.uuid4().hex[:8]}"
+    _call(world, "POST", "/flavors", {"flavor": {
+        "name": flavor, "id": flavor, "ram": 64, "vcpus": 1, "disk": 1,
+        "os-flavor-access:is_public": False}})
+    return flavor
+
+
+def shared_flavor_id(world: World, persona: str) -> str:
+    """A private flavor the owning project has been given access to."""
+    flavor = new_private_flavor_id(world, persona)
+    _call(world, "POST", f"/flavors/{flavor}/action", {
+        "addTenantAccess": {"tenant": world.values["project_id"]}})
+    return flavor
+
+
+def spec_flavor_id(world: World, persona: str) -> str:
+    """A public flavor with the extra spec ``matrix:key``."""
+    flavor = f"matrix-{uuid.uuid4().hex[:8]}"
+    _call(world, "POST", "/flavors", {"flavor": {
+        "name": flavor, "id": flavor, "ram": 64, "vcpus": 1, "disk": 1}})
+    _call(world, "POST", f"/flavors/{flavor}/os-extra_specs",
+          {"extra_specs": {"matrix:key": "value"}})
+    return flavor
+
+
+def member_keypair(world: World, persona: str) -> str:
+    """A key pair of the owning project's member user."""
+    name = f"matrix-{uuid.uuid4().hex[:8]}"
+    _call(world, "POST", "/os-keypairs", {"keypair": {"name": name}}, token=_member(world))
+    return name
+
+
+def group_id(world: World, persona: str) -> str:
+    """A server group of the owning project."""
+    return _call(world, "POST", "/os-server-groups", {"server_group": {
+        "name": f"matrix-{uuid.uuid4().hex[:8]}", "policies": ["affinity"]}},
+        token=_member(world)).json()["server_group"]["id"]
+
+
+def aggregate_id(world: World, persona: str) -> str:
+    return str(_call(world, "POST", "/os-aggregates", {"aggregate": {
+        "name": f"matrix-{uuid.uuid4().hex[:8]}"}}).json()["aggregate"]["id"])
+
+
+def hosted_aggregate_id(world: World, persona: str) -> str:
+    """An aggregate holding ``matrix-host``."""
+    _ready(world)
+    aggregate = aggregate_id(world, persona)
+    _call(world, "POST", f"/os-aggregates/{aggregate}/action", {"add_host": {"host": HOST}})
+    return aggregate
+
+
+def hypervisor_id(world: World, persona: str) -> str:
+    _ready(world)
+    found = _call(world, "GET", f"/os-hypervisors/{HOST}/search").json()["hypervisors"]
+    return str(found[0]["id"])
+
+
+def new_compute_service_id(world: World, persona: str) -> str:
+    """A fresh compute service with no instances, safe to delete."""
+    host = f"matrix-{uuid.uuid4().hex[:8]}"
+    _map_host(world, host)
+    services = _call(world, "GET", f"/os-services?host={host}").json()["services"]
+    return str(services[0]["id"])
+
+
+def host(world: World, persona: str) -> str:
+    _ready(world)
+    return HOST
+
+
+FACTORIES = {
+    "flavor_id": flavor_id,
+    "new_server_id": new_server_id,
+    "tagged_server_id": tagged_server_id,
+    "acted_server_id": acted_server_id,
+    "new_private_flavor_id": new_private_flavor_id,
+    "shared_flavor_id": shared_flavor_id,
+    "spec_flavor_id": spec_flavor_id,
+    "member_keypair": member_keypair,
+    "group_id": group_id,
+    "aggregate_id": aggregate_id,
+    "hosted_aggregate_id": hosted_aggregate_id,
+    "hypervisor_id": hypervisor_id,
+    "new_compute_service_id": new_compute_service_id,
+    "host": host,
+}
