@@ -18,10 +18,6 @@ MATRIX = "matrix"  # tests/functional/policy_matrix/<api>.yaml
 
 # api -> {what is missing -> why it is not there yet}
 PENDING: dict[str, dict[str, str]] = {
-    "compute": {
-        REFERENCE: "Nova's API is large; the page needs request specs (Route.specs) on "
-                   "every compute route first, only the action routes have them so far.",
-    },
     "placement": {
         REFERENCE: "merged from the placement branch without a page, and its routes "
                    "have no request specs (Route.specs) yet to check one against.",

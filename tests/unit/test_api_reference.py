@@ -179,3 +179,23 @@ def test_skeleton_of_a_microversioned_api_is_drift_free_and_builds_with_versions
     assert build.returncode == 0, build.stderr
     html = (tmp_path / "html" / "w" / "index.html").read_text()
     assert "New in version 1.2" in html and "New in version 1.5" in html
+
+
+def test_compute_reference_names_only_versions_of_its_version_history():
+    """Every microversion the compute page cites is one the API serves and changes here.
+
+    The history (``stratus.compute_api.versions.HISTORY``, and its prose twin
+    ``doc/compute-version-history.md``) says what each version changes; a version the
+    reference cites must be in it and not be one marked "not served here".
+    """
+    from stratus.compute_api import versions
+
+    history = dict(versions.HISTORY)
+    cited = {(f"parameters.yaml {ref}", entry[k])
+             for ref, entry in apiref.load_parameters("compute").items()
+             for k in ("min_version", "max_version") if entry.get(k)}
+    cited |= {(f"index.rst:{s.line}", v) for s in apiref.load_page("compute")
+              for v in (s.min_version, s.max_version) if v}
+    wrong = sorted((where, v) for where, v in cited
+                   if v not in history or "not served here" in history[v])
+    assert not wrong, f"versions not in the history, or not served: {wrong}"

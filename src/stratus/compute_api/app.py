@@ -10,7 +10,8 @@ from stratus.common import auth
 from stratus.common.policy import Policy
 from stratus.common.wsgi import errors
 from stratus.common.wsgi.app import Route, build_app
-from stratus.common.wsgi.spec import Spec
+from stratus.common.wsgi.body import Schema
+from stratus.common.wsgi.spec import Spec, Versioned
 from stratus.compute_api import conductor_api, versions
 from stratus.compute_api.handlers import (
     aggregates,
@@ -28,6 +29,11 @@ from stratus.compute_api.handlers import (
 from stratus.compute_api.handlers import versions as versions_h
 from stratus.compute_api.schemas import aggregates as aggregate_schemas
 from stratus.compute_api.schemas import flavors as flavor_schemas
+from stratus.compute_api.schemas import keypairs as keypair_schemas
+from stratus.compute_api.schemas import quotas as quota_schemas
+from stratus.compute_api.schemas import server_groups as group_schemas
+from stratus.compute_api.schemas import servers as server_schemas
+from stratus.compute_api.schemas import services as service_schemas
 from stratus.compute_api.service import ComputeService
 
 V = "/v2.1"
@@ -35,12 +41,39 @@ P = "os_compute_api"
 FLAVOR = f"{V}/flavors/{{flavor_id}}"
 SERVER = f"{V}/servers/{{server_id}}"
 
+
+def _spans(table: list[tuple[str, Schema]]) -> tuple[Versioned, ...]:
+    """A ``for_version`` table (oldest first) as the version spans the API reference reads."""
+    names = [version for version, _ in versions.HISTORY]
+    spans = []
+    for index, (since, schema) in enumerate(table):
+        until = table[index + 1][0] if index + 1 < len(table) else None
+        spans.append(Versioned(schema, None if since == names[0] else since,
+                               names[names.index(until) - 1] if until else None))
+    return tuple(spans)
+
+
+def _any_service_action(names: list[str]) -> Schema:
+    """What PUT /os-services/{action} accepts over the ``names`` actions, for the reference.
+
+    The handler validates with the one schema of the action in the path.
+    """
+    branches = [service_schemas.ACTIONS[name].schema for name in names]
+    return Schema({"type": "object", "required": ["host", "binary"], "anyOf": branches})
+
+
+_SERVICE_UPDATE = (
+    Versioned(_any_service_action(["enable", "disable", "disable-log-reason"]), None, "2.10"),
+    Versioned(_any_service_action(list(service_schemas.ACTIONS)), "2.11"))
+_TAGS = Spec(min_version="2.26")
+
 ROUTES = [
     Route("/", {"GET": versions_h.root}, public=True),
     Route(V, {"GET": versions_h.v21}, public=True),
     # --- flavors
     Route(f"{V}/flavors", {"GET": flavors.list_flavors, "POST": flavors.create_flavor},
-          rules={"GET": f"{P}:flavors:index", "POST": f"{P}:os-flavor-manage:create"}),
+          rules={"GET": f"{P}:flavors:index", "POST": f"{P}:os-flavor-manage:create"},
+          specs={"POST": Spec(body=flavor_schemas.create)}),
     Route(f"{V}/flavors/detail", {"GET": flavors.list_flavors_detail},
           rules={"GET": f"{P}:flavors:index"}),
     Route(FLAVOR, {"GET": flavors.show_flavor, "DELETE": flavors.delete_flavor},
@@ -55,57 +88,69 @@ ROUTES = [
     Route(f"{FLAVOR}/os-extra_specs",
           {"GET": flavors.list_extra_specs, "POST": flavors.create_extra_specs},
           rules={"GET": f"{P}:os-flavor-extra-specs:index",
-                 "POST": f"{P}:os-flavor-extra-specs:create"}),
+                 "POST": f"{P}:os-flavor-extra-specs:create"},
+          specs={"POST": Spec(body=flavor_schemas.extra_specs)}),
     Route(f"{FLAVOR}/os-extra_specs/{{key}}",
           {"GET": flavors.show_extra_spec, "PUT": flavors.update_extra_spec,
            "DELETE": flavors.delete_extra_spec},
           rules={"GET": f"{P}:os-flavor-extra-specs:show",
                  "PUT": f"{P}:os-flavor-extra-specs:update",
-                 "DELETE": f"{P}:os-flavor-extra-specs:delete"}),
+                 "DELETE": f"{P}:os-flavor-extra-specs:delete"},
+          specs={"PUT": Spec(body=flavor_schemas.extra_spec_item)}),
     # --- key pairs
     Route(f"{V}/os-keypairs", {"GET": keypairs.list_keypairs, "POST": keypairs.create_keypair},
-          rules={"GET": f"{P}:os-keypairs:index", "POST": f"{P}:os-keypairs:create"}),
+          rules={"GET": f"{P}:os-keypairs:index", "POST": f"{P}:os-keypairs:create"},
+          specs={"POST": Spec(body=_spans(keypair_schemas.create))}),
     Route(f"{V}/os-keypairs/{{name}}",
           {"GET": keypairs.show_keypair, "DELETE": keypairs.delete_keypair},
           rules={"GET": f"{P}:os-keypairs:show", "DELETE": f"{P}:os-keypairs:delete"}),
     # --- servers
     Route(f"{V}/servers", {"GET": servers.list_servers, "POST": servers.create_server},
           rules={"GET": f"{P}:servers:index", "POST": f"{P}:servers:create"},
-          checks={"GET": {"all_tenants": f"{P}:servers:index:get_all_tenants"}}),
+          checks={"GET": {"all_tenants": f"{P}:servers:index:get_all_tenants"}},
+          specs={"POST": Spec(body=_spans(server_schemas.create))}),
     Route(f"{V}/servers/detail", {"GET": servers.list_servers_detail},
           rules={"GET": f"{P}:servers:detail"},
           checks={"GET": {"all_tenants": f"{P}:servers:detail:get_all_tenants"}}),
     Route(SERVER, {"GET": servers.show_server, "PUT": servers.update_server,
                    "DELETE": servers.delete_server},
           rules={"GET": f"{P}:servers:show", "PUT": f"{P}:servers:update",
-                 "DELETE": f"{P}:servers:delete"}),
+                 "DELETE": f"{P}:servers:delete"},
+          specs={"PUT": Spec(body=_spans(server_schemas.update))}),
     Route(f"{SERVER}/metadata",
           {"GET": server_details.list_metadata, "POST": server_details.create_metadata,
            "PUT": server_details.replace_metadata},
           rules={"GET": f"{P}:server-metadata:index", "POST": f"{P}:server-metadata:create",
-                 "PUT": f"{P}:server-metadata:update_all"}),
+                 "PUT": f"{P}:server-metadata:update_all"},
+          specs={"POST": Spec(body=server_schemas.metadata),
+                 "PUT": Spec(body=server_schemas.metadata)}),
     Route(f"{SERVER}/metadata/{{key}}",
           {"GET": server_details.show_metadata_item, "PUT": server_details.update_metadata_item,
            "DELETE": server_details.delete_metadata_item},
           rules={"GET": f"{P}:server-metadata:show", "PUT": f"{P}:server-metadata:update",
-                 "DELETE": f"{P}:server-metadata:delete"}),
+                 "DELETE": f"{P}:server-metadata:delete"},
+          specs={"PUT": Spec(body=server_schemas.metadata_item)}),
     Route(f"{SERVER}/tags",
           {"GET": server_details.list_tags, "PUT": server_details.replace_tags,
            "DELETE": server_details.delete_tags},
           rules={"GET": f"{P}:os-server-tags:index", "PUT": f"{P}:os-server-tags:update_all",
-                 "DELETE": f"{P}:os-server-tags:delete_all"}),
+                 "DELETE": f"{P}:os-server-tags:delete_all"},
+          specs={"GET": _TAGS, "PUT": Spec(body=server_schemas.tags, min_version="2.26"),
+                 "DELETE": _TAGS}),
     Route(f"{SERVER}/tags/{{tag}}",
           {"GET": server_details.check_tag, "PUT": server_details.add_tag,
            "DELETE": server_details.delete_tag},
           rules={"GET": f"{P}:os-server-tags:show", "PUT": f"{P}:os-server-tags:update",
-                 "DELETE": f"{P}:os-server-tags:delete"}),
+                 "DELETE": f"{P}:os-server-tags:delete"},
+          specs={"GET": _TAGS, "PUT": _TAGS, "DELETE": _TAGS}),
     # --- quotas and limits
     Route(f"{V}/limits", {"GET": quotas.limits}, rules={"GET": f"{P}:limits"},
           checks={"GET": {"other_project": f"{P}:limits:other_project"}}),
     Route(f"{V}/os-quota-sets/{{project_id}}",
           {"GET": quotas.show, "PUT": quotas.update, "DELETE": quotas.delete},
           rules={"GET": f"{P}:os-quota-sets:show", "PUT": f"{P}:os-quota-sets:update",
-                 "DELETE": f"{P}:os-quota-sets:delete"}),
+                 "DELETE": f"{P}:os-quota-sets:delete"},
+          specs={"PUT": Spec(body=_spans(quota_schemas.update))}),
     Route(f"{V}/os-quota-sets/{{project_id}}/defaults", {"GET": quotas.defaults},
           rules={"GET": f"{P}:os-quota-sets:defaults"}),
     Route(f"{V}/os-quota-sets/{{project_id}}/detail", {"GET": quotas.detail},
@@ -127,7 +172,8 @@ ROUTES = [
           rules={"GET": f"{P}:os-services:list"}),
     Route(f"{V}/os-services/{{service_ref}}",
           {"PUT": services.update_service, "DELETE": services.delete_service},
-          rules={"PUT": f"{P}:os-services:update", "DELETE": f"{P}:os-services:delete"}),
+          rules={"PUT": f"{P}:os-services:update", "DELETE": f"{P}:os-services:delete"},
+          specs={"PUT": Spec(body=_SERVICE_UPDATE)}),
     Route(f"{V}/os-availability-zone", {"GET": availability_zones.list_zones},
           rules={"GET": f"{P}:os-availability-zone:list"}),
     Route(f"{V}/os-availability-zone/detail", {"GET": availability_zones.list_zones_detail},
@@ -141,19 +187,22 @@ ROUTES = [
     Route(f"{V}/os-server-groups",
           {"GET": server_groups.list_groups, "POST": server_groups.create_group},
           rules={"GET": f"{P}:os-server-groups:index", "POST": f"{P}:os-server-groups:create"},
-          checks={"GET": {"all_projects": f"{P}:os-server-groups:index:all_projects"}}),
+          checks={"GET": {"all_projects": f"{P}:os-server-groups:index:all_projects"}},
+          specs={"POST": Spec(body=_spans(group_schemas.create))}),
     Route(f"{V}/os-server-groups/{{group_id}}",
           {"GET": server_groups.show_group, "DELETE": server_groups.delete_group},
           rules={"GET": f"{P}:os-server-groups:show", "DELETE": f"{P}:os-server-groups:delete"}),
     # --- aggregates
     Route(f"{V}/os-aggregates",
           {"GET": aggregates.list_aggregates, "POST": aggregates.create_aggregate},
-          rules={"GET": f"{P}:os-aggregates:index", "POST": f"{P}:os-aggregates:create"}),
+          rules={"GET": f"{P}:os-aggregates:index", "POST": f"{P}:os-aggregates:create"},
+          specs={"POST": Spec(body=aggregate_schemas.create)}),
     Route(f"{V}/os-aggregates/{{aggregate_id}}",
           {"GET": aggregates.show_aggregate, "PUT": aggregates.update_aggregate,
            "DELETE": aggregates.delete_aggregate},
           rules={"GET": f"{P}:os-aggregates:show", "PUT": f"{P}:os-aggregates:update",
-                 "DELETE": f"{P}:os-aggregates:delete"}),
+                 "DELETE": f"{P}:os-aggregates:delete"},
+          specs={"PUT": Spec(body=aggregate_schemas.update)}),
     Route(f"{V}/os-aggregates/{{aggregate_id}}/action", {"POST": aggregates.aggregate_action},
           actions={"POST": {"add_host": f"{P}:os-aggregates:add_host",
                             "remove_host": f"{P}:os-aggregates:remove_host",

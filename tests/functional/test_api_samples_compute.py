@@ -1,0 +1,225 @@
+"""Compute API samples for doc/api-ref: one conversation, every body checked against its file.
+
+The cloud admin speaks 2.38 (the newest version) unless a call says otherwise, so the
+samples show every field, admin-only ones included. Servers are moved into cell1 by
+``land_in_cell`` (what the conductor will do) so that metadata and tags can be changed.
+The last test checks that each method the route table says starts at a microversion
+really answers 404 one version earlier, so the reference's version notes hold.
+"""
+
+from __future__ import annotations
+
+import pytest
+import requests
+import sqlalchemy as sa
+from compute_helpers import IMAGE, add_compute_host, cell, land_in_cell
+from samples import Samples
+
+from stratus.cells import mappings
+from stratus.cells.schema_api import utcnow
+from stratus.compute_api import app as compute_app
+from stratus.compute_api import versions
+
+PUBLIC_KEY = ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDS2qErR7E7zbrONJFb3ayWF50FEEc5g2I8dQnWo1CWC"
+              " matrix")
+VOLATILE = ("adminPass", "hostId", "reservation_id", "OS-EXT-SRV-ATTR:reservation_id",
+            "request_id", "private_key")
+
+
+@pytest.fixture(scope="module")
+def host(cloud) -> str:
+    """One compute host in cell1, mapped as discover_hosts maps it."""
+    add_compute_host(cloud, "compute-1")
+    with cloud.aio.compute.api_engine.begin() as conn:
+        conn.execute(sa.insert(mappings.api.host_mappings).values(
+            host="compute-1", cell_id=cell(cloud).id, created_at=utcnow()))
+    return "compute-1"
+
+
+def test_compute_api_samples(cloud, host):
+    samples = Samples("compute", cloud.url, volatile_keys=VOLATILE)
+    base = f"{cloud.url}/compute"
+    token = cloud.admin_token()
+
+    def call(method: str, path: str, name: str | None = None, body=None, status: int = 200,
+             version: str | None = "2.38") -> requests.Response:
+        headers = {"X-Auth-Token": token}
+        if version:
+            headers["OpenStack-API-Version"] = f"compute {version}"
+        if name and body is not None:
+            samples.check(f"{name}-req", body)
+        resp = requests.request(method, f"{base}{path}", json=body, headers=headers)
+        assert resp.status_code == status, f"{method} {path}: {resp.status_code} {resp.text}"
+        if name and resp.content:
+            samples.check(f"{name}-resp", resp.json())
+        return resp
+
+    call("GET", "/", "get", version=None)
+    call("GET", "/v2.1", "get-v2.1", version=None)
+
+    # flavors
+    call("POST", "/v2.1/flavors", "os-flavor-manage-create", {"flavor": {
+        "name": "m1.small", "id": "m1.small", "ram": 2048, "vcpus": 1, "disk": 20,
+        "OS-FLV-EXT-DATA:ephemeral": 0, "swap": 0, "rxtx_factor": 1.0,
+        "os-flavor-access:is_public": True}})
+    call("GET", "/v2.1/flavors", "flavors-index")
+    call("GET", "/v2.1/flavors/detail", "flavors-detail")
+    call("GET", "/v2.1/flavors/m1.small", "flavors-show")
+    call("POST", "/v2.1/flavors/m1.small/os-extra_specs", "os-flavor-extra-specs-create",
+         {"extra_specs": {"hw:cpu_policy": "shared", "hw:numa_nodes": "1"}})
+    call("GET", "/v2.1/flavors/m1.small/os-extra_specs", "os-flavor-extra-specs-index")
+    call("GET", "/v2.1/flavors/m1.small/os-extra_specs/hw:numa_nodes",
+         "os-flavor-extra-specs-show")
+    call("PUT", "/v2.1/flavors/m1.small/os-extra_specs/hw:numa_nodes",
+         "os-flavor-extra-specs-update", {"hw:numa_nodes": "2"})
+    call("DELETE", "/v2.1/flavors/m1.small/os-extra_specs/hw:numa_nodes")
+    call("POST", "/v2.1/flavors", body={"flavor": {
+        "name": "m1.private", "id": "m1.private", "ram": 512, "vcpus": 1, "disk": 1,
+        "os-flavor-access:is_public": False}})
+    demo_project = requests.get(f"{cloud.identity}/v3/projects?name=demo", headers={
+        "X-Auth-Token": token}).json()["projects"][0]["id"]
+    call("POST", "/v2.1/flavors/m1.private/action", "flavor-access-add-tenant-access",
+         {"addTenantAccess": {"tenant": demo_project}})
+    call("GET", "/v2.1/flavors/m1.private/os-flavor-access", "os-flavor-access")
+    call("POST", "/v2.1/flavors/m1.private/action", "flavor-access-remove-tenant-access",
+         {"removeTenantAccess": {"tenant": demo_project}})
+    call("DELETE", "/v2.1/flavors/m1.private", status=202)
+
+    # key pairs
+    call("POST", "/v2.1/os-keypairs", "os-keypairs-create", {"keypair": {
+        "name": "laptop", "public_key": PUBLIC_KEY, "type": "ssh"}}, status=201)
+    call("GET", "/v2.1/os-keypairs", "os-keypairs-index")
+    call("GET", "/v2.1/os-keypairs/laptop", "os-keypairs-show")
+    call("DELETE", "/v2.1/os-keypairs/laptop", status=204)
+
+    # servers
+    created = call("POST", "/v2.1/servers", "servers-create", {"server": {
+        "name": "web-1", "imageRef": IMAGE, "flavorRef": "m1.small", "networks": "none",
+        "description": "Front web server", "metadata": {"tier": "web"}}}, status=202)
+    server = created.json()["server"]["id"]
+    land_in_cell(cloud, server, host=host, node=f"{host}.example.org")
+    call("GET", "/v2.1/servers", "servers-index")
+    call("GET", "/v2.1/servers/detail", "servers-detail")
+    call("GET", f"/v2.1/servers/{server}", "servers-show")
+    call("PUT", f"/v2.1/servers/{server}", "servers-update",
+         {"server": {"name": "web-01", "description": "Front web server, zone A"}})
+    call("POST", f"/v2.1/servers/{server}/metadata", "server-metadata-create",
+         {"metadata": {"owner": "web-team"}})
+    call("GET", f"/v2.1/servers/{server}/metadata", "server-metadata-index")
+    call("PUT", f"/v2.1/servers/{server}/metadata", "server-metadata-update-all",
+         {"metadata": {"tier": "web", "owner": "ops"}})
+    call("GET", f"/v2.1/servers/{server}/metadata/tier", "server-metadata-show")
+    call("PUT", f"/v2.1/servers/{server}/metadata/tier", "server-metadata-update",
+         {"meta": {"tier": "frontend"}})
+    call("DELETE", f"/v2.1/servers/{server}/metadata/owner", status=204)
+    call("PUT", f"/v2.1/servers/{server}/tags", "os-server-tags-update-all",
+         {"tags": ["prod", "web"]})
+    call("PUT", f"/v2.1/servers/{server}/tags/blue", status=201)
+    call("GET", f"/v2.1/servers/{server}/tags", "os-server-tags-index")
+    call("GET", f"/v2.1/servers/{server}/tags/blue", status=204)
+    call("DELETE", f"/v2.1/servers/{server}/tags/blue", status=204)
+    call("DELETE", f"/v2.1/servers/{server}/tags", status=204)
+
+    # limits and quotas
+    call("GET", "/v2.1/limits", "limits")
+    call("GET", f"/v2.1/os-quota-sets/{demo_project}", "os-quota-sets-show")
+    call("GET", f"/v2.1/os-quota-sets/{demo_project}/detail", "os-quota-sets-detail")
+    call("GET", f"/v2.1/os-quota-sets/{demo_project}/defaults", "os-quota-sets-defaults")
+    call("PUT", f"/v2.1/os-quota-sets/{demo_project}", "os-quota-sets-update",
+         {"quota_set": {"instances": 20, "cores": 40}})
+    call("DELETE", f"/v2.1/os-quota-sets/{demo_project}", status=202)
+
+    # hosts
+    call("GET", "/v2.1/os-hypervisors", "os-hypervisors-list")
+    listed = call("GET", "/v2.1/os-hypervisors/detail", "os-hypervisors-list-detail")
+    hypervisor = listed.json()["hypervisors"][0]["id"]
+    call("GET", "/v2.1/os-hypervisors/statistics", "os-hypervisors-statistics")
+    call("GET", f"/v2.1/os-hypervisors/{hypervisor}", "os-hypervisors-show")
+    call("GET", f"/v2.1/os-hypervisors/{host}/search", "os-hypervisors-search")
+    call("GET", f"/v2.1/os-hypervisors/{host}/servers", "os-hypervisors-servers")
+    call("GET", "/v2.1/os-services", "os-services-list")
+    call("PUT", "/v2.1/os-services/disable-log-reason", "os-services-update",
+         {"host": host, "binary": "nova-compute", "disabled_reason": "maintenance"})
+    call("GET", "/v2.1/os-availability-zone", "os-availability-zone-list")
+    call("GET", "/v2.1/os-availability-zone/detail", "os-availability-zone-detail")
+
+    # server groups
+    group = call("POST", "/v2.1/os-server-groups", "os-server-groups-create", {
+        "server_group": {"name": "web", "policies": ["soft-anti-affinity"]}}).json()
+    group_id = group["server_group"]["id"]
+    call("GET", "/v2.1/os-server-groups", "os-server-groups-index")
+    call("GET", f"/v2.1/os-server-groups/{group_id}", "os-server-groups-show")
+    call("DELETE", f"/v2.1/os-server-groups/{group_id}", status=204)
+
+    # aggregates
+    aggregate = call("POST", "/v2.1/os-aggregates", "os-aggregates-create", {
+        "aggregate": {"name": "rack-1", "availability_zone": "zone-a"}}).json()
+    aggregate_id = aggregate["aggregate"]["id"]
+    call("GET", "/v2.1/os-aggregates", "os-aggregates-index")
+    call("GET", f"/v2.1/os-aggregates/{aggregate_id}", "os-aggregates-show")
+    call("PUT", f"/v2.1/os-aggregates/{aggregate_id}", "os-aggregates-update",
+         {"aggregate": {"name": "rack-01"}})
+    call("POST", f"/v2.1/os-aggregates/{aggregate_id}/action", "os-aggregates-add-host",
+         {"add_host": {"host": host}})
+    call("POST", f"/v2.1/os-aggregates/{aggregate_id}/action", "os-aggregates-set-metadata",
+         {"set_metadata": {"metadata": {"ssd": "true"}}})
+    call("POST", f"/v2.1/os-aggregates/{aggregate_id}/action", "os-aggregates-remove-host",
+         {"remove_host": {"host": host}})
+    call("DELETE", f"/v2.1/os-aggregates/{aggregate_id}")
+
+    # deleting a server records an action, readable from 2.21 once the server is gone
+    deleted = call("DELETE", f"/v2.1/servers/{server}", status=204)
+    request_id = deleted.headers["x-openstack-request-id"]
+    call("GET", f"/v2.1/servers/{server}/os-instance-actions", "os-instance-actions-list")
+    call("GET", f"/v2.1/servers/{server}/os-instance-actions/{request_id}",
+         "os-instance-actions-show")
+    spare = add_compute_host(cloud, "compute-spare")
+    call("DELETE", f"/v2.1/os-services/{spare}", status=204)
+    samples.assert_all_checked()
+
+
+def _previous(version: str) -> str:
+    names = [name for name, _ in versions.HISTORY]
+    return names[names.index(version) - 1]
+
+
+MICROVERSIONED = [(method, route.path, spec.min_version) for route in compute_app.ROUTES
+                  for method, spec in route.specs.items() if spec.min_version]
+
+
+@pytest.fixture(scope="module")
+def landed_server(cloud) -> str:
+    token = cloud.admin_token()
+    headers = {"X-Auth-Token": token, "OpenStack-API-Version": "compute 2.38"}
+    flavor = requests.post(f"{cloud.url}/compute/v2.1/flavors", headers=headers, json={
+        "flavor": {"name": "versions", "ram": 64, "vcpus": 1, "disk": 1}}).json()["flavor"]
+    resp = requests.post(f"{cloud.url}/compute/v2.1/servers", headers=headers, json={
+        "server": {"name": "versions", "imageRef": IMAGE, "flavorRef": flavor["id"],
+                   "networks": "none"}})
+    assert resp.status_code == 202, resp.text
+    server = resp.json()["server"]["id"]
+    land_in_cell(cloud, server)
+    return server
+
+
+@pytest.mark.parametrize("method,path,since", MICROVERSIONED)
+def test_a_method_is_served_from_the_version_the_route_table_names(cloud, landed_server,
+                                                                   method, path, since):
+    """``Spec.min_version`` (the reference's "New in") is where the method starts answering.
+
+    One version earlier the route is unknown (404, "The resource could not be found.");
+    from that version on it is served.
+    """
+    url = cloud.url + "/compute" + path.format(server_id=landed_server, tag="t")
+
+    def send(version: str) -> requests.Response:
+        return requests.request(method, url, json={"tags": ["t"]} if method == "PUT" and
+                                path.endswith("/tags") else None, headers={
+            "X-Auth-Token": cloud.admin_token(),
+            "OpenStack-API-Version": f"compute {version}"})
+
+    unknown = {"itemNotFound": {"code": 404, "message": "The resource could not be found."}}
+    before = send(_previous(since))
+    assert (before.status_code, before.json()) == (404, unknown)
+    served = send(since)
+    assert served.status_code < 300 or served.json() != unknown, served.text
