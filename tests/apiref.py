@@ -162,8 +162,11 @@ def versioned_fields(schemas) -> dict[str, dict]:
     merged: dict[str, dict] = {}
     for entry in versioned(schemas):
         for path, info in schema_fields(entry.schema.schema).items():
-            spans = merged.setdefault(path, {**info, "spans": []})["spans"]
-            spans.append((entry.min_version, entry.max_version))
+            field = merged.setdefault(path, {**info, "types": [], "spans": []})
+            # A field may change type between versions (a list of allocations, then a
+            # dict of them): the reference may name any type it has had.
+            field["types"] += [t for t in info["types"] if t not in field["types"]]
+            field["spans"].append((entry.min_version, entry.max_version))
     for info in merged.values():
         lows = [low for low, _ in info["spans"]]
         highs = [high for _, high in info["spans"]]
@@ -180,14 +183,21 @@ _JSON_TYPES = {str: "string", bool: "boolean", int: "integer", float: "float",
                dict: "object", list: "array"}
 
 
+_UUID_KEY = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
 def sample_fields(document, prefix: str = "") -> dict[str, set[str]]:
-    """Dotted path -> JSON types of every key in a response sample (list items merged)."""
+    """Dotted path -> JSON types of every key in a response sample (list items merged).
+
+    A key that is a UUID (placement keys allocations by provider) is named ``{uuid}``.
+    """
     fields: dict[str, set[str]] = {}
     items = document if isinstance(document, list) else [document]
     for item in items:
         if not isinstance(item, dict):
             continue
         for key, value in item.items():
+            key = "{uuid}" if _UUID_KEY.match(key) else key
             path = f"{prefix}.{key}" if prefix else key
             kind = _JSON_TYPES.get(type(value))
             fields.setdefault(path, set()).update({kind} if kind else set())
@@ -445,7 +455,7 @@ def skeleton(api: str) -> str:
 
 
 def _ref(name: str) -> str:
-    return name.replace(".", "_")
+    return name.replace(".", "_").replace("{", "").replace("}", "")
 
 
 def parameters_skeleton(api: str) -> str:

@@ -38,6 +38,7 @@ class Schema:
     """A compiled schema whose errors read as Placement's do."""
 
     def __init__(self, schema: dict, prefix: str = "JSON does not validate"):
+        self.schema = schema  # the document itself, read by the API reference checks
         cls = jsonschema.validators.validator_for(schema)
         cls.check_schema(schema)
         self._validator = cls(schema, format_checker=_FORMATS)

@@ -40,6 +40,6 @@ def versioned(schemas: Schemas) -> tuple[Versioned, ...]:
     """Any ``Schemas`` as a tuple of Versioned (empty when there is none)."""
     if schemas is None:
         return ()
-    if isinstance(schemas, Schema):
+    if not isinstance(schemas, tuple):  # one schema (any class with a ``schema`` document)
         return (Versioned(schemas),)
-    return tuple(schemas)
+    return schemas
