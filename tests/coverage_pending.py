@@ -18,10 +18,6 @@ MATRIX = "matrix"  # tests/functional/policy_matrix/<api>.yaml
 
 # api -> {what is missing -> why it is not there yet}
 PENDING: dict[str, dict[str, str]] = {
-    "image": {
-        REFERENCE: "the image routes have no request specs (Route.specs) yet, which the "
-                   "page is checked against.",
-    },
 }
 
 

@@ -123,12 +123,14 @@ DOCUMENTS = {"image": IMAGE_SCHEMA, "images": IMAGES_SCHEMA, "member": MEMBER_SC
              "members": MEMBERS_SCHEMA}
 
 _WRITABLE = {k: v for k, v in IMAGE_PROPERTIES.items() if not v.get("readOnly")}
-_image_validator = jsonschema.Draft4Validator({
+# Compiled validators; their ``schema`` documents are what the API reference is checked
+# against (``Route.specs`` in imagesvc/app.py).
+IMAGE_WRITE = jsonschema.Draft4Validator({
     "type": "object", "properties": _WRITABLE, "additionalProperties": {"type": "string"}})
-_member_create = jsonschema.Draft4Validator({
+MEMBER_CREATE = jsonschema.Draft4Validator({
     "type": "object", "required": ["member"],
     "properties": {"member": {"type": "string", "minLength": 1, "maxLength": 255}}})
-_member_update = jsonschema.Draft4Validator({
+MEMBER_UPDATE = jsonschema.Draft4Validator({
     "type": "object", "required": ["status"],
     "properties": {"status": MEMBER_PROPERTIES["status"]}})
 
@@ -146,15 +148,15 @@ def validate_image(image: dict[str, Any]) -> None:
     for key in image:
         if len(key) > 255:
             raise BadRequest("Custom property should not be greater than 255 characters.")
-    _raise_first(_image_validator, image, "image")
+    _raise_first(IMAGE_WRITE, image, "image")
 
 
 def validate_member_create(body: Any) -> None:
-    _raise_first(_member_create, body, "member")
+    _raise_first(MEMBER_CREATE, body, "member")
 
 
 def validate_member_update(body: Any) -> None:
-    _raise_first(_member_update, body, "member")
+    _raise_first(MEMBER_UPDATE, body, "member")
 
 
 def _raise_first(validator: jsonschema.Validator, instance: Any, name: str) -> None:
