@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
-from stratus.policies import documented_rules
+from stratus.allinone import AllInOne
+from stratus.policies import documented_rules, list_rules
 
 BIN = Path(sys.executable).parent
 
@@ -24,6 +26,45 @@ def test_sample_generator_prints_every_rule_with_its_operations():
         assert f'#"{rule.name}": "{rule.check_str}"' in out.stdout, rule.name
         for op in getattr(rule, "operations", []):
             assert f"# {op['method']}  {op['path']}\n" in out.stdout, (rule.name, op)
+
+
+def _sample_entries(text: str) -> dict[str, tuple[str, set[tuple[str, str]]]]:
+    """Rule name -> (check string, {(method, path)}) as the sample file lists them."""
+    entries: dict[str, tuple[str, set[tuple[str, str]]]] = {}
+    for block in text.split("\n\n"):
+        rule = re.search(r'^#"([^"]+)": "(.*)"$', block, re.M)
+        if rule is None:
+            continue
+        assert rule.group(1) not in entries, f"{rule.group(1)} is listed twice"
+        ops = set(re.findall(r"^# (GET|HEAD|POST|PUT|PATCH|DELETE)  (.+)$", block, re.M))
+        entries[rule.group(1)] = (rule.group(2), ops)
+    return entries
+
+
+def test_sample_generator_lists_every_api_rule_with_the_operations_its_routes_have():
+    """Read against the route tables themselves, not against what the policies module says.
+
+    Every rule registered in code is listed once with its default, and every (method,
+    path) of every API (a body action's path with its key, a handler's further check too)
+    is listed under the rule that guards it, and nowhere else.
+    """
+    out = run("oslopolicy-sample-generator", "--namespace", "stratus")
+    assert out.returncode == 0, out.stderr
+    listed = _sample_entries(out.stdout)
+    assert {name: check for name, (check, _) in listed.items()} == {
+        rule.name: rule.check_str for rule in list_rules()}
+    guarded: dict[str, set[tuple[str, str]]] = {}
+    for routes in AllInOne.ROUTE_TABLES.values():
+        for route in routes:
+            for method in route.methods:
+                for rule, path in route.guards(method):
+                    guarded.setdefault(rule, set()).add((method, path))
+    assert guarded, "no route names a rule"
+    assert {name: ops for name, (_, ops) in listed.items() if ops} == guarded
+    apis = {prefix: {rule for route in routes for m in route.methods
+                     for rule, _ in route.guards(m)}
+            for prefix, routes in AllInOne.ROUTE_TABLES.items()}
+    assert all(apis.values()), f"an API without rules: {apis}"
 
 
 def test_policy_generator_merges_the_policy_file_over_the_defaults(tmp_path):
