@@ -1,9 +1,11 @@
 """What one method of a route accepts, as data: the API reference is checked against it.
 
 A route's ``specs`` maps method -> :class:`Spec`. Body and query schemas are the same
-compiled :class:`~stratus.common.wsgi.body.Schema` objects the handlers validate with;
-a schema that changes with the microversion is a tuple of :class:`Versioned`, one per
-range, so the version where each field starts or ends is read from the code.
+compiled objects the handlers validate with: a :class:`~stratus.common.wsgi.body.Schema`,
+or any object holding its JSON Schema document in ``schema`` (placement's ``Schema``, a
+``jsonschema`` validator). A schema that changes with the microversion is a tuple of
+:class:`Versioned`, one per range, so the version where each field starts or ends is
+read from the code.
 """
 
 from __future__ import annotations
