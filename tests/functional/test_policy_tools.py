@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import subprocess
@@ -90,3 +91,18 @@ def test_policy_generator_merges_the_policy_file_over_the_defaults(tmp_path):
     assert out.returncode == 0, out.stderr
     assert '"identity:list_roles": "role:reader"' in out.stdout
     assert '"identity:list_users": "role:admin"' in out.stdout
+
+
+def test_stratus_policy_list_into_a_reader_that_stops_early_is_not_an_error(tmp_path):
+    # A one-page pipe: the tool is still writing when the reader goes, as with `| head`.
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 4096)
+    tool = subprocess.Popen([str(BIN / "stratus-policy"), "--state-dir", str(tmp_path), "list"],
+                            stdout=write_end, stderr=subprocess.PIPE)
+    os.close(write_end)
+    tool.stdout = os.fdopen(read_end, "rb")
+    assert tool.stdout.readline().startswith(b"# policy file:")
+    tool.stdout.close()  # as `| head -1` does
+    stderr = tool.stderr.read().decode()
+    assert tool.wait(timeout=60) == 0, stderr
+    assert "Traceback" not in stderr

@@ -19,6 +19,7 @@ Exit status: 0 listed / allowed; 1 denied; 2 usage error or unknown rule;
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from stratus import conf as stratus_conf
@@ -118,7 +119,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stratus-policy: {exc}", file=sys.stderr)
         return BAD_POLICY_FILE
     if args.command == "list":
-        return list_rules(policy, args.overridden)
+        try:
+            return list_rules(policy, args.overridden)
+        except BrokenPipeError:
+            # The reader stopped early (``| head``): not an error. Point stdout at
+            # /dev/null so the interpreter's final flush does not raise again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return ALLOWED
     return check_rule(policy, args)
 
 
