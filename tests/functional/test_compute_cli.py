@@ -12,7 +12,6 @@ from openstack import utils
 from test_all_in_one_cli import AllInOneProcess, osc
 
 pytestmark = pytest.mark.slow
-IMAGE = "6b0e2f4e-5c1b-4c7e-9a51-0f6b0e2f4e5c"
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +66,8 @@ def test_sdk_negotiates_2_38_and_server_stays_build_until_scheduled(aio):
     assert utils.maximum_supported_microversion(conn.compute, "2.100") == "2.38"
     flavor = conn.compute.find_flavor("srv.tiny")
     server = conn.compute.create_server(name="cli-server", flavor_id=flavor.id,
-                                        image_id=IMAGE, networks="none")
+                                        image_id=conn.image.find_image("stratus-tiny").id,
+                                        networks="none")
     listed = yaml.safe_load(ok(osc(aio, "stratus", "server", "list", "-f", "yaml")))
     assert [(s["Name"], s["Status"]) for s in listed] == [("cli-server", "BUILD")]
     conn.compute.delete_server(server)

@@ -11,7 +11,7 @@ from stratus.common.policy import Policy
 from stratus.common.wsgi import errors
 from stratus.common.wsgi.app import Route, build_app
 from stratus.common.wsgi.spec import Spec
-from stratus.compute_api import conductor_api, versions
+from stratus.compute_api import conductor_api, image_api, versions
 from stratus.compute_api.handlers import (
     aggregates,
     availability_zones,
@@ -164,11 +164,13 @@ ROUTES = [
 
 def make_service(conf: cfg.ConfigOpts, api_engine: sa.Engine, policy: Policy,
                  cells: CellDatabases | None = None,
-                 compute_task_api: conductor_api.ComputeTaskAPI | None = None
-                 ) -> ComputeService:
+                 compute_task_api: conductor_api.ComputeTaskAPI | None = None,
+                 catalog: list[dict] | None = None) -> ComputeService:
+    """``catalog``: the service catalog the image endpoint is taken from (see image_api)."""
     cells = cells or CellDatabases(api_engine, cell_timeout_s=conf.cells.cell_timeout)
     return ComputeService(api_engine=api_engine, cells=cells, policy=policy,
-                          compute_task_api=compute_task_api or conductor_api.NotYetScheduled())
+                          compute_task_api=compute_task_api or conductor_api.NotYetScheduled(),
+                          image_api=image_api.ImageAPI(conf, catalog))
 
 
 def make_app(conf: cfg.ConfigOpts, compute: ComputeService, token_validator=None):
