@@ -17,6 +17,7 @@ from stratus.compute_api.handlers import (
     availability_zones,
     flavors,
     hypervisors,
+    images,
     instance_actions,
     keypairs,
     quotas,
@@ -28,12 +29,18 @@ from stratus.compute_api.handlers import (
 from stratus.compute_api.handlers import versions as versions_h
 from stratus.compute_api.schemas import aggregates as aggregate_schemas
 from stratus.compute_api.schemas import flavors as flavor_schemas
+from stratus.compute_api.schemas import servers as server_schemas
 from stratus.compute_api.service import ComputeService
 
 V = "/v2.1"
 P = "os_compute_api"
 FLAVOR = f"{V}/flavors/{{flavor_id}}"
 SERVER = f"{V}/servers/{{server_id}}"
+IMAGE = f"{V}/images/{{image_id}}"
+# The image proxy: /images up to 2.35, its metadata up to 2.38 (handlers/images.py).
+IMAGES = Spec(max_version="2.35")
+IMAGE_METADATA = Spec(max_version="2.38")
+IMAGE_METADATA_BODY = Spec(body=server_schemas.metadata, max_version="2.38")
 
 ROUTES = [
     Route("/", {"GET": versions_h.root}, public=True),
@@ -99,6 +106,28 @@ ROUTES = [
            "DELETE": server_details.delete_tag},
           rules={"GET": f"{P}:os-server-tags:show", "PUT": f"{P}:os-server-tags:update",
                  "DELETE": f"{P}:os-server-tags:delete"}),
+    # --- images (proxy to the image service)
+    Route(f"{V}/images", {"GET": images.list_images},
+          rules={"GET": f"{P}:images:index"}, specs={"GET": IMAGES}),
+    Route(f"{V}/images/detail", {"GET": images.list_images_detail},
+          rules={"GET": f"{P}:images:detail"}, specs={"GET": IMAGES}),
+    Route(IMAGE, {"GET": images.show_image, "DELETE": images.delete_image},
+          rules={"GET": f"{P}:images:show", "DELETE": f"{P}:images:delete"},
+          specs={"GET": IMAGES, "DELETE": IMAGES}),
+    Route(f"{IMAGE}/metadata",
+          {"GET": images.list_metadata, "POST": images.create_metadata,
+           "PUT": images.replace_metadata},
+          rules={"GET": f"{P}:image-metadata:index", "POST": f"{P}:image-metadata:create",
+                 "PUT": f"{P}:image-metadata:update_all"},
+          specs={"GET": IMAGE_METADATA, "POST": IMAGE_METADATA_BODY,
+                 "PUT": IMAGE_METADATA_BODY}),
+    Route(f"{IMAGE}/metadata/{{key}}",
+          {"GET": images.show_metadata_item, "PUT": images.update_metadata_item,
+           "DELETE": images.delete_metadata_item},
+          rules={"GET": f"{P}:image-metadata:show", "PUT": f"{P}:image-metadata:update",
+                 "DELETE": f"{P}:image-metadata:delete"},
+          specs={"GET": IMAGE_METADATA, "DELETE": IMAGE_METADATA,
+                 "PUT": Spec(body=server_schemas.metadata_item, max_version="2.38")}),
     # --- quotas and limits
     Route(f"{V}/limits", {"GET": quotas.limits}, rules={"GET": f"{P}:limits"},
           checks={"GET": {"other_project": f"{P}:limits:other_project"}}),

@@ -11,8 +11,20 @@ from __future__ import annotations
 from oslo_config import cfg
 
 from stratus.common.context import RequestContext
-from stratus.common.wsgi.errors import BadRequest, Forbidden, ServiceUnavailable
+from stratus.common.wsgi.errors import APIError, BadRequest, Forbidden, ServiceUnavailable
 from stratus.image import glance
+
+# Glance v2 attributes that are not custom properties; every other top-level key is one.
+BASE_ATTRIBUTES = frozenset({
+    "id", "name", "status", "visibility", "protected", "os_hidden", "checksum",
+    "os_hash_algo", "os_hash_value", "owner", "size", "virtual_size", "min_ram", "min_disk",
+    "container_format", "disk_format", "created_at", "updated_at", "tags", "self", "file",
+    "schema", "direct_url", "locations", "stores"})
+
+
+def properties(image: dict) -> dict:
+    """The custom properties of a Glance v2 image (top-level keys that are not base ones)."""
+    return {key: value for key, value in image.items() if key not in BASE_ATTRIBUTES}
 
 
 class ImageAPI:
@@ -35,12 +47,13 @@ def unavailable(client: glance.GlanceClient, exc: glance.ImageError) -> ServiceU
     return ServiceUnavailable(f"Connection to glance host {client.endpoint} failed: {exc}")
 
 
-def common_error(client: glance.GlanceClient, exc: glance.ImageError, image_id: str):
-    """The API error for image-service failures every caller handles alike, else None."""
+def api_error(client: glance.GlanceClient, exc: glance.ImageError, image_id: str,
+              not_found: APIError) -> APIError:
+    """The compute API error for a failed image call; ``not_found`` is the caller's 404."""
+    if isinstance(exc, glance.ImageNotFound):
+        return not_found
     if isinstance(exc, (glance.ImageNotAuthorized, glance.ImageForbidden)):
         return Forbidden(f"Not authorized for image {image_id}.")
-    if isinstance(exc, glance.ImageServiceUnavailable):
-        return unavailable(client, exc)
     if isinstance(exc, glance.ImageBadRequest):
-        return BadRequest(str(exc))
-    return None
+        return BadRequest(exc.reason)
+    return unavailable(client, exc)

@@ -9,31 +9,19 @@ from stratus.image import glance
 
 GIB = 1024 ** 3
 
-# Glance v2 attributes that are not custom properties; every other top-level key is one.
-BASE_ATTRIBUTES = frozenset({
-    "id", "name", "status", "visibility", "protected", "os_hidden", "checksum",
-    "os_hash_algo", "os_hash_value", "owner", "size", "virtual_size", "min_ram", "min_disk",
-    "container_format", "disk_format", "created_at", "updated_at", "tags", "self", "file",
-    "schema", "direct_url", "locations", "stores"})
 # What the request spec keeps of the base attributes (Nova's ImageMeta fields).
 SPEC_ATTRIBUTES = ("id", "name", "status", "checksum", "owner", "size", "virtual_size",
                    "min_ram", "min_disk", "container_format", "disk_format", "created_at",
                    "updated_at", "tags")
 
 
-def properties(image: dict) -> dict:
-    """The custom properties of a Glance v2 image (top-level keys that are not base ones)."""
-    return {key: value for key, value in image.items() if key not in BASE_ATTRIBUTES}
-
-
 def fetch(client: glance.GlanceClient, image_id: str) -> dict:
     """The image as the caller sees it; 400 when it is missing or not visible."""
     try:
         return client.show(image_id)
-    except glance.ImageNotFound:
-        raise BadRequest(f"Image {image_id} could not be found.") from None
     except glance.ImageError as exc:
-        raise image_api.common_error(client, exc, image_id) from None
+        raise image_api.api_error(client, exc, image_id, BadRequest(
+            f"Image {image_id} could not be found.")) from None
 
 
 def check_for_flavor(image: dict, flavor: dict) -> None:
@@ -62,5 +50,5 @@ def check_for_flavor(image: dict, flavor: dict) -> None:
 def for_request_spec(image: dict) -> dict:
     """The request spec's ``image``: what the scheduler's image filters and traits read."""
     spec = {key: image.get(key) for key in SPEC_ATTRIBUTES}
-    spec["properties"] = properties(image)
+    spec["properties"] = image_api.properties(image)
     return spec
