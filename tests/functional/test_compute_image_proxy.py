@@ -89,6 +89,7 @@ def test_list_filters(cloud, snapshot):
     assert ids("property-color=blue") == {snapshot["id"]}
     assert snapshot["id"] in ids("changes-since=2000-01-01T00:00:00Z")
     assert ids("changes-since=2999-01-01T00:00:00Z") == set()
+    assert compute.get("/images?status=active&status=queued").status_code == 200
     fault(compute.get("/images?changes-since=yesterday"), 400)
     fault(compute.get("/images?minRam=lots"), 400)
 

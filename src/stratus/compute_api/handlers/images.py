@@ -59,7 +59,8 @@ def _changes_since(value: str) -> datetime.datetime:
 def _filters(req: Request):
     """(filters Glance applies, a predicate for the ones applied here)."""
     filters = {}
-    for param, value in req.params.items():
+    for param in req.params:
+        value = req.get_param(param)  # one value even when the parameter is repeated
         if param in _GLANCE_FILTERS:
             filters[_GLANCE_FILTERS[param]] = value
         elif param.startswith("property-"):
