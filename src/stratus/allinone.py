@@ -121,7 +121,11 @@ class AllInOne:
         policy = Policy(self.conf)
         identity = identity_app.make_service(self.conf, self.databases.engine("identity"),
                                              policy)
-        self.compute = compute_app.make_service(self.conf, self.databases.engine("api"), policy)
+        with self.databases.engine("identity").connect() as conn:
+            service_catalog = catalog.token_catalog(conn)
+        # The compute API finds the image service in the catalog and calls it over HTTP.
+        self.compute = compute_app.make_service(self.conf, self.databases.engine("api"), policy,
+                                                catalog=service_catalog)
         images = self._image_service(policy)
         placement = placement_app.make_service(self.conf, self.databases.engine("placement"),
                                                policy)

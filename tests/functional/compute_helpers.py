@@ -17,7 +17,9 @@ from stratus.cells import mappings
 from stratus.cells.schema_api import build_requests, utcnow
 from stratus.cells.schema_cell import compute_nodes, instance_metadata, instances, services
 
+# A public, active image every server-creating test boots; ensure_flavor puts it in place.
 IMAGE = "6b0e2f4e-5c1b-4c7e-9a51-0f6b0e2f4e5c"
+IMAGE_BYTES = b"stratus test disk" * 64
 
 
 class Compute:
@@ -94,8 +96,29 @@ def fault(resp: requests.Response, status: int) -> str:
     return body[names[status]]["message"]
 
 
+def ensure_image(cloud, image_id: str = IMAGE, data: bytes = IMAGE_BYTES, **attributes
+                 ) -> dict:
+    """An image uploaded as the admin through the image API (public, active by default)."""
+    base = f"{cloud.url}/image/v2/images"
+    headers = {"X-Auth-Token": cloud.admin_token()}
+    shown = requests.get(f"{base}/{image_id}", headers=headers)
+    if shown.status_code == 200:
+        return shown.json()
+    created = requests.post(base, headers=headers, json={
+        "id": image_id, "name": f"test-{image_id[:8]}", "disk_format": "raw",
+        "container_format": "bare", "visibility": "public", **attributes})
+    assert created.status_code == 201, created.text
+    if data is not None:
+        uploaded = requests.put(f"{base}/{image_id}/file", data=data, headers={
+            **headers, "Content-Type": "application/octet-stream"})
+        assert uploaded.status_code == 204, uploaded.text
+    return requests.get(f"{base}/{image_id}", headers=headers).json()
+
+
 def ensure_flavor(compute: Compute, flavor_id: str = "tiny", ram: int = 512, vcpus: int = 1
                   ) -> str:
+    """The flavor, and the test image IMAGE: what a server create needs besides a name."""
+    ensure_image(compute.cloud)
     resp = compute.post("/flavors", {"flavor": {"name": f"flavor-{flavor_id}", "id": flavor_id,
                                                 "ram": ram, "vcpus": vcpus, "disk": 1}})
     assert resp.status_code in (200, 409), resp.text

@@ -68,7 +68,9 @@ def start_cloud(state_dir, **overrides) -> Cloud:
     aio = AllInOne(conf)
     created = aio.prepare()
     entries = created or aio._load_cloud_entries()
-    server = Server(aio.wsgi_app(), "127.0.0.1", port, threads=8)
+    # As many threads as the all-in-one's default: the compute API calls the image API
+    # on this same server, so concurrent boots need free threads for those calls too.
+    server = Server(aio.wsgi_app(), "127.0.0.1", port, threads=16)
     server.start()
     return Cloud(f"http://127.0.0.1:{port}", conf, aio, entries[0], entries[1], server)
 

@@ -12,7 +12,6 @@ from openstack import utils
 from test_all_in_one_cli import AllInOneProcess, osc
 
 pytestmark = pytest.mark.slow
-IMAGE = "6b0e2f4e-5c1b-4c7e-9a51-0f6b0e2f4e5c"
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +66,8 @@ def test_sdk_negotiates_2_38_and_server_stays_build_until_scheduled(aio):
     assert utils.maximum_supported_microversion(conn.compute, "2.100") == "2.38"
     flavor = conn.compute.find_flavor("srv.tiny")
     server = conn.compute.create_server(name="cli-server", flavor_id=flavor.id,
-                                        image_id=IMAGE, networks="none")
+                                        image_id=conn.image.find_image("stratus-tiny").id,
+                                        networks="none")
     listed = yaml.safe_load(ok(osc(aio, "stratus", "server", "list", "-f", "yaml")))
     assert [(s["Name"], s["Status"]) for s in listed] == [("cli-server", "BUILD")]
     conn.compute.delete_server(server)
@@ -101,3 +101,19 @@ def test_hypervisor_service_and_quota_commands(aio):
     limits = {row["Resource"]: row["Limit"] for row in quota} if isinstance(quota, list) \
         else quota
     assert limits["instances"] == 10 and limits["cores"] == 20 and limits["ram"] == 51200
+
+
+def test_image_list_through_the_image_endpoint_and_the_compute_proxy_agree(aio):
+    """`openstack image list` talks to the image service; the compute API's proxy (2.35)
+    shows the same images, translated, and is gone at 2.36."""
+    listed = yaml.safe_load(ok(osc(aio, "stratus", "image", "list", "-f", "yaml")))
+    assert "stratus-tiny" in {image["Name"] for image in listed}
+    conn = _sdk(aio)
+    proxied = conn.compute.get("/images/detail", microversion="2.35")
+    assert proxied.status_code == 200, proxied.text
+    by_id = {image["id"]: image for image in proxied.json()["images"]}
+    assert set(by_id) == {image["ID"] for image in listed}
+    tiny = next(image for image in listed if image["Name"] == "stratus-tiny")
+    assert by_id[tiny["ID"]]["status"] == "ACTIVE"
+    gone = conn.compute.get("/images", microversion="2.36", raise_exc=False)
+    assert gone.status_code == 404

@@ -12,12 +12,13 @@ from stratus.common.wsgi import errors
 from stratus.common.wsgi.app import Route, build_app
 from stratus.common.wsgi.body import Schema
 from stratus.common.wsgi.spec import Spec, Versioned
-from stratus.compute_api import conductor_api, versions
+from stratus.compute_api import conductor_api, image_api, versions
 from stratus.compute_api.handlers import (
     aggregates,
     availability_zones,
     flavors,
     hypervisors,
+    images,
     instance_actions,
     keypairs,
     quotas,
@@ -40,6 +41,11 @@ V = "/v2.1"
 P = "os_compute_api"
 FLAVOR = f"{V}/flavors/{{flavor_id}}"
 SERVER = f"{V}/servers/{{server_id}}"
+IMAGE = f"{V}/images/{{image_id}}"
+# The image proxy: /images up to 2.35, its metadata up to 2.38 (handlers/images.py).
+IMAGES = Spec(max_version="2.35")
+IMAGE_METADATA = Spec(max_version="2.38")
+IMAGE_METADATA_BODY = Spec(body=server_schemas.metadata, max_version="2.38")
 
 
 def _spans(table: list[tuple[str, Schema]]) -> tuple[Versioned, ...]:
@@ -143,6 +149,28 @@ ROUTES = [
           rules={"GET": f"{P}:os-server-tags:show", "PUT": f"{P}:os-server-tags:update",
                  "DELETE": f"{P}:os-server-tags:delete"},
           specs={"GET": _TAGS, "PUT": _TAGS, "DELETE": _TAGS}),
+    # --- images (proxy to the image service)
+    Route(f"{V}/images", {"GET": images.list_images},
+          rules={"GET": f"{P}:images:index"}, specs={"GET": IMAGES}),
+    Route(f"{V}/images/detail", {"GET": images.list_images_detail},
+          rules={"GET": f"{P}:images:detail"}, specs={"GET": IMAGES}),
+    Route(IMAGE, {"GET": images.show_image, "DELETE": images.delete_image},
+          rules={"GET": f"{P}:images:show", "DELETE": f"{P}:images:delete"},
+          specs={"GET": IMAGES, "DELETE": IMAGES}),
+    Route(f"{IMAGE}/metadata",
+          {"GET": images.list_metadata, "POST": images.create_metadata,
+           "PUT": images.replace_metadata},
+          rules={"GET": f"{P}:image-metadata:index", "POST": f"{P}:image-metadata:create",
+                 "PUT": f"{P}:image-metadata:update_all"},
+          specs={"GET": IMAGE_METADATA, "POST": IMAGE_METADATA_BODY,
+                 "PUT": IMAGE_METADATA_BODY}),
+    Route(f"{IMAGE}/metadata/{{key}}",
+          {"GET": images.show_metadata_item, "PUT": images.update_metadata_item,
+           "DELETE": images.delete_metadata_item},
+          rules={"GET": f"{P}:image-metadata:show", "PUT": f"{P}:image-metadata:update",
+                 "DELETE": f"{P}:image-metadata:delete"},
+          specs={"GET": IMAGE_METADATA, "DELETE": IMAGE_METADATA,
+                 "PUT": Spec(body=server_schemas.metadata_item, max_version="2.38")}),
     # --- quotas and limits
     Route(f"{V}/limits", {"GET": quotas.limits}, rules={"GET": f"{P}:limits"},
           checks={"GET": {"other_project": f"{P}:limits:other_project"}}),
@@ -213,11 +241,13 @@ ROUTES = [
 
 def make_service(conf: cfg.ConfigOpts, api_engine: sa.Engine, policy: Policy,
                  cells: CellDatabases | None = None,
-                 compute_task_api: conductor_api.ComputeTaskAPI | None = None
-                 ) -> ComputeService:
+                 compute_task_api: conductor_api.ComputeTaskAPI | None = None,
+                 catalog: list[dict] | None = None) -> ComputeService:
+    """``catalog``: the service catalog the image endpoint is taken from (see image_api)."""
     cells = cells or CellDatabases(api_engine, cell_timeout_s=conf.cells.cell_timeout)
     return ComputeService(api_engine=api_engine, cells=cells, policy=policy,
-                          compute_task_api=compute_task_api or conductor_api.NotYetScheduled())
+                          compute_task_api=compute_task_api or conductor_api.NotYetScheduled(),
+                          image_api=image_api.ImageAPI(conf, catalog))
 
 
 def make_app(conf: cfg.ConfigOpts, compute: ComputeService, token_validator=None):

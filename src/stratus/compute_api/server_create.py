@@ -17,7 +17,7 @@ from stratus.cells.schema_api import utcnow
 from stratus.common.context import RequestContext
 from stratus.common.wsgi.errors import BadRequest, Forbidden
 from stratus.compute_api import block_devices as block_device
-from stratus.compute_api import conductor_api, quota_usage
+from stratus.compute_api import conductor_api, quota_usage, requested_image
 from stratus.compute_api.service import ComputeService
 from stratus.compute_api.store import NoSuchRow, quotas
 from stratus.compute_api.store import availability_zones as az_store
@@ -95,6 +95,8 @@ def create(compute: ComputeService, context: RequestContext, request: ServerRequ
         limits = quotas.user_limits(conn, project, user)
         extra_specs = flavor_store.extra_specs(conn, flavor["id"])
         group = _server_group(conn, context, request.scheduler_hints.get("group"))
+    image = requested_image.fetch(compute.image_api.client(context), image_id)
+    requested_image.check_for_flavor(image, flavor)
     if len(request.metadata) > limits["metadata_items"] >= 0:
         raise Forbidden(f"Quota exceeded for metadata_items: Requested "
                         f"{len(request.metadata)}, but already used 0 of "
@@ -109,6 +111,7 @@ def create(compute: ComputeService, context: RequestContext, request: ServerRequ
                              index, count, image_id)
         instances.append(instance)
         specs.append({**_request_spec(context, request, flavor, extra_specs, instance),
+                      "image": requested_image.for_request_spec(image),
                       "block_device_mappings": block_devices})
     with compute.api_engine.begin() as conn:
         build_store.create(conn, instances, specs)
@@ -221,7 +224,7 @@ def _request_spec(context: RequestContext, request: ServerRequest, flavor: dict,
     return {
         "instance_uuid": instance["uuid"], "project_id": context.project_id,
         "user_id": context.user_id, "flavor": _embedded_flavor(flavor, extra_specs),
-        "image": {"id": instance["image_ref"]}, "num_instances": request.max_count,
+        "num_instances": request.max_count,
         "availability_zone": request.availability_zone,
         "scheduler_hints": request.scheduler_hints,
         "requested_networks": request.networks,

@@ -14,11 +14,13 @@ class ComputeService:
     """The compute API's dependencies, built once per process.
 
     ``cells`` is the cells layer's CellDatabases (engines per cell, scatter-gather);
-    ``compute_task_api`` is where a created server is handed on to be scheduled and built.
+    ``compute_task_api`` is where a created server is handed on to be scheduled and built;
+    ``image_api`` reaches the image service as the caller (``compute_api.image_api``).
     """
 
     api_engine: sa.Engine
     cells: object
     policy: Policy
     compute_task_api: object
+    image_api: object
     max_limit: int = 1000

@@ -44,7 +44,8 @@ HISTORY: list[tuple[str, str]] = [
     ("2.33", "Hypervisor list paging with limit and marker."),
     ("2.34", "Live migration pre-checks are asynchronous (not served here)."),
     ("2.35", "Key pair list paging with limit and marker."),
-    ("2.36", "Proxy APIs answer 404; network quotas leave quota sets and limits."),
+    ("2.36", "Proxy APIs answer 404 (the image proxy /images; its metadata calls stay "
+             "until 2.39); network quotas leave quota sets and limits."),
     ("2.37", "networks is required at server create: a list, 'auto' or 'none'."),
     ("2.38", "An unknown status filter on the server list answers 400."),
 ]

@@ -32,6 +32,9 @@ glance_opts = [
     cfg.StrOpt("valid_interface", default="public",
                help="Catalog interface of the image endpoint."),
     cfg.StrOpt("region_name", default=None, help="Catalog region of the image endpoint."),
+    cfg.FloatOpt("timeout", default=60.0, min=0.1,
+                 help="Seconds to wait for the image API before giving up on a request "
+                      "(the caller then gets 503)."),
 ]
 
 GROUPS = [("image", image_opts), ("glance", glance_opts)]

@@ -25,9 +25,10 @@ CHUNK = 65536
 class ImageError(Exception):
     """An image service request failed."""
 
-    def __init__(self, message: str, status: int | None = None):
+    def __init__(self, message: str, status: int | None = None, reason: str | None = None):
         super().__init__(message)
         self.status = status
+        self.reason = reason or message  # the image service's own words, when it gave some
 
 
 class ImageNotAuthorized(ImageError):
@@ -54,18 +55,38 @@ class ImageDataCorrupt(ImageError):
     """Downloaded bytes do not match the image's recorded checksum or hash."""
 
 
+def _reason(exc: ksa_exc.ClientException) -> str | None:
+    """The message of an error body: Glance's (webob's) ``{"message": ...}`` or Keystone's
+    ``{"error": {"message": ...}}`` shape; None when there is none."""
+    response = getattr(exc, "response", None)
+    try:
+        body = response.json() if response is not None else None
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    message = body.get("message")
+    if message is None and isinstance(body.get("error"), dict):
+        message = body["error"].get("message")
+    if not isinstance(message, str):
+        return None
+    # webob's page: "<explanation><br /><br />\n<detail>"; the last non-empty part says most.
+    parts = [part.strip() for part in message.split("<br />") if part.strip()]
+    return parts[-1] if parts else None
+
+
 def _mapped(exc: ksa_exc.ClientException, what: str) -> ImageError:
     status = getattr(exc, "http_status", None)
-    detail = f"{what}: {exc}"
+    detail, reason = f"{what}: {exc}", _reason(exc)
     if status == 401:
-        return ImageNotAuthorized(detail, status)
+        return ImageNotAuthorized(detail, status, reason)
     if status == 403:
-        return ImageForbidden(detail, status)
+        return ImageForbidden(detail, status, reason)
     if status == 404:
-        return ImageNotFound(detail, status)
+        return ImageNotFound(detail, status, reason)
     if status is not None and 400 <= status < 500:
-        return ImageBadRequest(detail, status)
-    return ImageServiceUnavailable(detail, status)
+        return ImageBadRequest(detail, status, reason)
+    return ImageServiceUnavailable(detail, status, reason)
 
 
 class GlanceClient:
@@ -95,6 +116,9 @@ class GlanceClient:
         return cls(session, endpoint)
 
     def _request(self, method: str, path: str, what: str, **kwargs):
+        if not kwargs.get("stream"):
+            # Errors then come as webob's JSON page, whose message _reason can read.
+            kwargs["headers"] = {"Accept": "application/json", **kwargs.get("headers", {})}
         try:
             return self._session.request(f"{self.endpoint}/v2{path}", method, **kwargs)
         except ksa_exc.HttpError as exc:

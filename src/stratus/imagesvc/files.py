@@ -14,6 +14,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 HASH_ALGO = "sha512"
 
@@ -119,6 +120,10 @@ class ImageFiles:
 
     def delete(self, image_id: str) -> None:
         _remove(self.path(image_id))
+
+    def open_data(self, image_id: str) -> BinaryIO:
+        """The whole image's data as an open file, which the server may ``sendfile``."""
+        return open(self.path(image_id), "rb")
 
     def read(self, image_id: str, start: int = 0, length: int | None = None) -> Iterator[bytes]:
         """Chunks of an image's data from ``start``, ``length`` bytes (or to the end)."""

@@ -42,6 +42,17 @@ rules = [
     _rule("os-keypairs:create", KEYPAIR_OWNER, "Import or generate a key pair."),
     _rule("os-keypairs:show", KEYPAIR_OWNER, "Show a key pair."),
     _rule("os-keypairs:delete", KEYPAIR_OWNER, "Delete a key pair."),
+    # images: the proxy to the image service, which makes its own checks too
+    _rule("images:index", READER, "List images (proxy to the image service; < 2.36)."),
+    _rule("images:detail", READER, "List images in detail (proxy; < 2.36)."),
+    _rule("images:show", READER, "Show an image (proxy; < 2.36)."),
+    _rule("images:delete", MEMBER, "Delete an image (proxy; < 2.36)."),
+    _rule("image-metadata:index", READER, "List an image's metadata (proxy; < 2.39)."),
+    _rule("image-metadata:show", READER, "Show one metadata item of an image (proxy)."),
+    _rule("image-metadata:create", MEMBER, "Add metadata items to an image (proxy)."),
+    _rule("image-metadata:update_all", MEMBER, "Replace an image's metadata (proxy)."),
+    _rule("image-metadata:update", MEMBER, "Set one metadata item of an image (proxy)."),
+    _rule("image-metadata:delete", MEMBER, "Delete one metadata item of an image (proxy)."),
     # servers
     _rule("servers:index", READER, "List the project's servers."),
     _rule("servers:detail", READER, "List the project's servers in detail."),

@@ -1,13 +1,128 @@
-"""The threaded WSGI server (cheroot) that serves Stratus apps."""
+"""The threaded WSGI server (cheroot) that serves Stratus apps.
+
+It offers PEP 3333's ``wsgi.file_wrapper``: a response body that is a wrapped regular
+file goes to the socket with ``sendfile`` (the kernel copies page cache to socket),
+instead of through cheroot's buffered writer one Python chunk at a time.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import stat
+import struct
 import threading
 
 from cheroot import wsgi
 
 LOG = logging.getLogger(__name__)
+
+
+class FileWrapper:
+    """``wsgi.file_wrapper``: iterable in blocks (so any middleware may consume it),
+    and sent whole with ``sendfile`` when it reaches our gateway unchanged."""
+
+    def __init__(self, filelike, block_size: int = 65536):
+        self.filelike = filelike
+        self.block_size = block_size
+
+    def __iter__(self):
+        while block := self.filelike.read(self.block_size):
+            yield block
+
+    def close(self) -> None:
+        if hasattr(self.filelike, "close"):
+            self.filelike.close()
+
+    def fileno(self) -> int | None:
+        """The file's descriptor when it is a regular file sendfile can read, else None."""
+        try:
+            fd = self.filelike.fileno()
+        except (AttributeError, OSError, ValueError):
+            return None
+        return fd if stat.S_ISREG(os.fstat(fd).st_mode) else None
+
+
+def _send_blocking(sock, fd: int, offset: int, count: int) -> int:
+    """sendfile ``count`` bytes in as few calls as the kernel allows.
+
+    The socket is made blocking for the transfer, with the kernel's send timeout
+    (SO_SNDTIMEO) standing in for the socket's Python timeout, so a stalled client still
+    frees the thread; the Python timeout is restored afterwards.
+    """
+    timeout = sock.gettimeout()
+    sent = 0
+    sock.settimeout(None)
+    if timeout:
+        seconds = int(timeout)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack(
+            "ll", seconds, int((timeout - seconds) * 1e6)))
+    try:
+        while sent < count:
+            try:
+                n = os.sendfile(sock.fileno(), fd, offset + sent, count - sent)
+            except BlockingIOError:
+                raise TimeoutError("client stopped reading the response") from None
+            if n == 0:
+                break
+            sent += n
+    finally:
+        if timeout:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", 0, 0))
+        sock.settimeout(timeout)
+    return sent
+
+
+class _Gateway(wsgi.Gateway_10):
+    """cheroot's WSGI 1.0 gateway, plus ``wsgi.file_wrapper`` sent with sendfile."""
+
+    def get_environ(self):
+        env = super().get_environ()
+        env["wsgi.file_wrapper"] = FileWrapper
+        return env
+
+    def respond(self):
+        response = self.req.server.wsgi_app(self.env, self.start_response)
+        # sendfile writes raw bytes: only to a plain TCP socket, never through TLS.
+        if not isinstance(response, FileWrapper) or response.fileno() is None \
+                or self.req.chunked_write or type(self.req.conn.socket) is not socket.socket:
+            return self._respond_with(response)
+        try:
+            self._sendfile(response)
+        finally:
+            self.req.ensure_headers_sent()
+            response.close()
+
+    def _respond_with(self, response):
+        """cheroot's own respond, for a response already produced."""
+        try:
+            for chunk in filter(None, response):
+                if not isinstance(chunk, bytes):
+                    raise ValueError("WSGI Applications must yield bytes")
+                self.write(chunk)
+        finally:
+            self.req.ensure_headers_sent()
+            if hasattr(response, "close"):
+                response.close()
+
+    def _sendfile(self, response: FileWrapper) -> None:
+        """Send the rest of the file, never more than the declared Content-Length."""
+        if not self.started_response:
+            raise RuntimeError("WSGI response started without start_response.")
+        self.req.ensure_headers_sent()
+        self.req.conn.wfile.flush()
+        source = response.filelike
+        offset = source.tell()
+        count = self.remaining_bytes_out
+        if count is None:
+            count = os.fstat(source.fileno()).st_size - offset
+        sent = _send_blocking(self.req.conn.socket, source.fileno(), offset, count)
+        if self.remaining_bytes_out is not None:
+            self.remaining_bytes_out -= sent
+        if sent < count:
+            raise ValueError(f"File ended {count - sent} bytes short of the declared "
+                             "Content-Length.")
 
 
 class Server:
@@ -16,6 +131,7 @@ class Server:
     def __init__(self, app, host: str, port: int, threads: int = 16):
         self._server = wsgi.Server((host, port), app, numthreads=threads,
                                    server_name="stratus")
+        self._server.gateway = _Gateway
         self._thread: threading.Thread | None = None
 
     @property
