@@ -114,7 +114,9 @@ def request_spec(vcpus: int = 1, memory_mb: int = 512, root_gb: int = 1, *,
     }
 
 
-def start_scheduler(conf, *, cells: int = 1, placement_threads: int = 16) -> SchedulerEnv:
+def start_scheduler(conf, *, cells: int = 1, placement_threads: int = 16,
+                    in_process: bool = True) -> SchedulerEnv:
+    """Placement, synced API and cell databases, and (``in_process``) a scheduler on RPC."""
     placement = start_placement(conf, threads=placement_threads)
     session = ksa_session.Session(auth=token_endpoint.Token(placement.url, "admin"))
     client = PlacementClient(session, endpoint=placement.url)
@@ -123,8 +125,9 @@ def start_scheduler(conf, *, cells: int = 1, placement_threads: int = 16) -> Sch
     cell_mappings = setup.ensure_numbered_cells(conf, api, cells)
     cell_dbs = mappings.CellDatabases(api, cells_ttl_s=0)
     rpc = RPC(conf, allowed_remote_exmods=["stratus.scheduler.errors"])
-    manager = SchedulerManager(conf, client, api, cell_dbs)
-    rpc.server(TOPIC, [manager], server="scheduler-test").start()
+    if in_process:
+        manager = SchedulerManager(conf, client, api, cell_dbs)
+        rpc.server(TOPIC, [manager], server="scheduler-test").start()
     return SchedulerEnv(conf, placement, client, api, cell_mappings, cell_dbs, rpc)
 
 

@@ -18,13 +18,7 @@ import sqlalchemy as sa
 from stratus.cells import mappings
 from stratus.cells.mappings import CellDatabases, CellMapping, is_cell_failure
 from stratus.cells.schema_api import aggregate_hosts, aggregate_metadata, aggregates, utcnow
-from stratus.cells.schema_cell import (
-    compute_nodes,
-    instance_actions,
-    instance_actions_events,
-    instances,
-    services,
-)
+from stratus.cells.schema_cell import compute_nodes, instance_actions_events, instances, services
 from stratus.compute_api.store.hosts import is_up
 from stratus.scheduler.errors import NoValidHost
 
@@ -91,20 +85,17 @@ def _compute_rows(cells: CellDatabases, uuids: list[str]) -> list[tuple[CellMapp
                                                     svc.c.binary == COMPUTE_BINARY,
                                                     svc.c.deleted == 0)))
              .where(cn.c.uuid.in_(uuids), cn.c.deleted == 0))
+    events = instance_actions_events
     since = utcnow() - BUILD_FAILURE_WINDOW
-    failures = (sa.select(instance_actions_events.c.host, instance_actions_events.c.result,
-                          instance_actions_events.c.id)
-                .select_from(instance_actions_events.join(
-                    instance_actions,
-                    instance_actions.c.id == instance_actions_events.c.action_id))
-                .where(instance_actions_events.c.event == BUILD_EVENT,
-                       instance_actions_events.c.created_at >= since)
-                .order_by(instance_actions_events.c.id))
 
     def run(cell: CellMapping, engine: sa.Engine) -> list[dict]:
         with engine.connect() as conn:
             rows = [dict(r) for r in conn.execute(query).mappings()]
             if rows:
+                failures = (sa.select(events.c.host, events.c.result)
+                            .where(events.c.event == BUILD_EVENT, events.c.created_at >= since,
+                                   events.c.host.in_({row["host"] for row in rows}))
+                            .order_by(events.c.id))
                 counts = _failed_builds(conn.execute(failures).all())
                 for row in rows:
                     row["failed_builds"] = counts.get(row["host"], 0)
@@ -123,7 +114,7 @@ def _compute_rows(cells: CellDatabases, uuids: list[str]) -> list[tuple[CellMapp
 def _failed_builds(rows: Iterable) -> dict[str, int]:
     """Per host: failed builds since its last successful one (rows in event order)."""
     counts: dict[str, int] = {}
-    for host, result, _ in rows:
+    for host, result in rows:
         if host is None:
             continue
         if (result or "").lower() == "error":
