@@ -161,6 +161,19 @@ def test_when_one_instance_of_a_request_finds_no_host_no_claim_is_left(env):
     assert all(env.client.provider_usages(h.uuid)["VCPU"] == 0 for h in env.hosts.values())
 
 
+def test_providers_that_are_no_known_compute_node_are_not_chosen(env):
+    stray = str(uuid.uuid4())
+    env.client.ensure_provider(stray, "not-a-host")
+    env.client.set_inventory(stray, {"VCPU": {"total": 64}, "MEMORY_MB": {"total": 65536},
+                                     "DISK_GB": {"total": 1000}})
+    with pytest.raises(NoValidHost, match="compute node"):
+        env.select(request_spec(), new_uuids(1))
+    env.add_host("real", memory_mb=4096)
+    (picks,) = env.select(request_spec(), new_uuids(1))
+    assert [p["service_host"] for p in picks] == ["real"]
+    assert env.client.provider_usages(stray)["VCPU"] == 0
+
+
 # --- filters ----------------------------------------------------------------------------
 
 def test_down_and_disabled_hosts_are_filtered_out(env):

@@ -86,6 +86,9 @@ class SchedulerManager:
                 if return_alternates:
                     picks += [selection(h, h.allocation_requests[0]) for h in alternates]
                 chosen.append(picks)
+        except PlacementError as exc:
+            self._roll_back(claimed)
+            raise NoValidHost(f"Placement failed while claiming: {exc}") from None
         except BaseException:
             self._roll_back(claimed)
             raise
@@ -127,11 +130,14 @@ class SchedulerManager:
         except PlacementError as exc:
             raise NoValidHost(f"Placement could not answer for allocation candidates: "
                               f"{exc}") from None
-        hosts = host_state.host_states(body, self.api_engine, self.cells)
-        if not hosts:
+        if not body.get("allocation_requests"):
             wanted = dict(query).get("resources", "")
             raise NoValidHost(f"Placement found no host with room for {wanted or 'it'} "
                               "and the requested traits and aggregates.")
+        hosts = host_state.host_states(body, self.api_engine, self.cells)
+        if not hosts:
+            raise NoValidHost("None of the providers Placement offered is the compute node "
+                              "of a host in a reachable cell.")
         return hosts
 
     def _passing(self, hosts: list[host_state.HostState], scheduling: Scheduling
