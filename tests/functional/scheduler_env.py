@@ -21,6 +21,7 @@ from stratus.common.db import Databases, migration
 from stratus.common.rpc import RPC
 from stratus.scheduler.manager import TOPIC, SchedulerManager
 from stratus.scheduler.report import PlacementClient
+from stratus.scheduler.rpcapi import ERRORS_MODULE, SchedulerClient
 
 
 @dataclass
@@ -88,9 +89,8 @@ class SchedulerEnv:
     def select(self, request_spec: dict, instance_uuids: list[str],
                return_alternates: bool = True) -> list[list[dict]]:
         """select_destinations through RPC, as the conductor calls it."""
-        client = self.rpc.client(TOPIC)
-        return client.call(self.context, "select_destinations", request_spec=request_spec,
-                           instance_uuids=instance_uuids, return_alternates=return_alternates)
+        return SchedulerClient(self.rpc).select_destinations(
+            self.context, request_spec, instance_uuids, return_alternates)
 
     def host_named(self, node_uuid: str) -> str:
         return next(h.name for h in self.hosts.values() if h.uuid == node_uuid)
@@ -124,7 +124,7 @@ def start_scheduler(conf, *, cells: int = 1, placement_threads: int = 16,
     migration.sync("api", api)
     cell_mappings = setup.ensure_numbered_cells(conf, api, cells)
     cell_dbs = mappings.CellDatabases(api, cells_ttl_s=0)
-    rpc = RPC(conf, allowed_remote_exmods=["stratus.scheduler.errors"])
+    rpc = RPC(conf, allowed_remote_exmods=[ERRORS_MODULE])
     if in_process:
         manager = SchedulerManager(conf, client, api, cell_dbs)
         rpc.server(TOPIC, [manager], server="scheduler-test").start()

@@ -16,7 +16,8 @@ from stratus import conf as stratus_conf
 from stratus.common import rpc
 from stratus.common.rpc import RPCTimeout
 from stratus.conf.database import DATABASES, group_name
-from stratus.scheduler.manager import TOPIC
+from stratus.scheduler.errors import NoValidHost
+from stratus.scheduler.rpcapi import SchedulerClient
 
 BIN = os.path.dirname(sys.executable)
 RABBIT_URL = os.environ.get("STRATUS_TEST_RABBIT_URL")
@@ -70,24 +71,20 @@ def test_the_scheduler_process_answers_select_destinations_over_rabbitmq(tmp_pat
             assert seen[-1], "".join(seen)  # EOF: the process ended
         host = env.add_host("only")
         instance = str(uuid.uuid4())
-        client = env.rpc.client(TOPIC, timeout=30)
+        client = SchedulerClient(env.rpc, timeout=30)
         deadline = time.monotonic() + 60
         while True:
             try:
-                (picks,) = client.call(env.context, "select_destinations",
-                                       request_spec=request_spec(), instance_uuids=[instance])
+                (picks,) = client.select_destinations(env.context, request_spec(), [instance])
                 break
             except RPCTimeout:
                 assert time.monotonic() < deadline
         assert picks[0]["compute_node_uuid"] == host.uuid
         assert list(env.client.get_allocations(instance)["allocations"]) == [host.uuid]
         # A NoValidHost reaches the caller as itself, with its reason.
-        from stratus.scheduler.errors import NoValidHost
-
         with pytest.raises(NoValidHost, match="MEMORY_MB"):
-            client.call(env.context, "select_destinations",
-                        request_spec=request_spec(memory_mb=10 ** 6),
-                        instance_uuids=[str(uuid.uuid4())])
+            client.select_destinations(env.context, request_spec(memory_mb=10 ** 6),
+                                       [str(uuid.uuid4())])
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
