@@ -15,6 +15,7 @@ from stratus.cells.schema_cell import instance_actions, instance_actions_events
 from stratus.compute_api.store import aggregates as aggregate_store
 from stratus.compute_api.store import server_groups as group_store
 from stratus.scheduler.errors import NoValidHost
+from stratus.scheduler.manager import SchedulerManager
 
 
 @pytest.fixture
@@ -246,13 +247,34 @@ def test_aggregate_extra_specs_match_aggregate_metadata(env):
     assert [p["service_host"] for p in picks] == ["ssd"]
 
 
-def test_an_unknown_filter_name_is_refused_when_the_scheduler_starts(tmp_path):
-    from stratus.scheduler import filters
-
+def test_filters_are_named_in_config_and_an_unknown_name_stops_the_scheduler(env):
+    env.conf.set_override("enabled_filters", ["ComputeFilter", "NoSuchFilter"],
+                          group="filter_scheduler")
     with pytest.raises(ValueError, match="NoSuchFilter"):
-        filters.load_filters(["ComputeFilter", "NoSuchFilter"])
-    loaded = filters.load_filters(["stratus.scheduler.filters.ComputeFilter"])
-    assert type(loaded[0]).__name__ == "ComputeFilter"
+        SchedulerManager(env.conf, env.client, env.api, env.cell_dbs)
+    # A filter of one's own, by dotted path: here one that exists, to show it loads.
+    env.conf.set_override("enabled_filters", ["stratus.scheduler.filters.ComputeFilter"],
+                          group="filter_scheduler")
+    manager = SchedulerManager(env.conf, env.client, env.api, env.cell_dbs)
+    assert [type(f).__name__ for f in manager.filters] == ["ComputeFilter"]
+
+
+class OnlyHostsNamedA:
+    """A deployment's own filter, plugged in by dotted path."""
+
+    def host_passes(self, host, scheduling) -> bool:
+        return host.host.startswith("a")
+
+
+def test_a_filter_of_ones_own_takes_part_in_scheduling(env):
+    env.conf.set_override("enabled_filters",
+                          ["ComputeFilter", f"{__name__}.OnlyHostsNamedA"],
+                          group="filter_scheduler")
+    manager = SchedulerManager(env.conf, env.client, env.api, env.cell_dbs)
+    env.add_host("a-small", memory_mb=4096)
+    env.add_host("b-big", memory_mb=32768)
+    (picks,) = manager.select_destinations(env.context, request_spec(), new_uuids(1))
+    assert [p["service_host"] for p in picks] == ["a-small"]
 
 
 # --- server groups ------------------------------------------------------------------------
