@@ -12,6 +12,7 @@ from scheduler_env import request_spec, start_scheduler, stop_scheduler
 from stratus import conf as stratus_conf
 from stratus.cells.schema_api import utcnow
 from stratus.cells.schema_cell import instance_actions, instance_actions_events
+from stratus.cmd import manage
 from stratus.compute_api.store import aggregates as aggregate_store
 from stratus.compute_api.store import server_groups as group_store
 from stratus.scheduler.errors import NoValidHost
@@ -214,6 +215,31 @@ def test_availability_zone_through_placement_member_of(env):
     env.client.set_aggregates(zoned.uuid, [agg])
     (picks,) = env.select(request_spec(availability_zone="az1"), new_uuids(1))
     assert picks[0]["service_host"] == "in-zone"
+
+
+def test_sync_aggregates_mirrors_zones_into_placement_for_the_scheduler(env, tmp_path,
+                                                                        capsys):
+    """stratus-manage placement sync_aggregates, then the zone is asked of Placement."""
+    env.conf.set_override("query_placement_for_availability_zone", True, group="scheduler")
+    env.conf.set_override("enabled_filters", ["ComputeFilter"], group="filter_scheduler")
+    zoned = env.add_host("in-zone", memory_mb=4096)
+    other = env.add_host("elsewhere", memory_mb=32768)
+    agg = aggregate(env, "az1-agg", ["in-zone", "ghost"], {"availability_zone": "az1"})
+    env.client.set_aggregates(zoned.uuid, ["33333333-3333-3333-3333-333333333333"])
+    conf_path = env.conf_file(tmp_path / "stratus.conf")
+    code = manage.main(["--config-file", conf_path, "placement", "sync_aggregates"])
+    out = capsys.readouterr()
+    # "ghost" is in the aggregate but is no compute node: reported, exit 1.
+    assert code == 1 and "host ghost has no compute node" in out.err
+    assert "1 resource provider(s) added" in out.out
+    assert env.client.get_aggregates(zoned.uuid) == {
+        agg, "33333333-3333-3333-3333-333333333333"}
+    assert env.client.get_aggregates(other.uuid) == set()
+    (picks,) = env.select(request_spec(availability_zone="az1"), new_uuids(1))
+    assert [p["service_host"] for p in picks] == ["in-zone"]
+    # Nothing left to do the second time.
+    manage.main(["--config-file", conf_path, "placement", "sync_aggregates"])
+    assert "0 resource provider(s) added" in capsys.readouterr().out
 
 
 def test_image_architecture_must_match_the_host(env):
