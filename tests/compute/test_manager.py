@@ -6,7 +6,7 @@ import threading
 
 import pytest
 import sqlalchemy as sa
-from conftest import IMAGE, context
+from agenthelpers import IMAGE, context
 
 from stratus.cells.schema_cell import instance_actions, instance_actions_events, instance_faults
 from stratus.common.rpc import RemoteError
