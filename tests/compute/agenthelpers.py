@@ -1,5 +1,5 @@
-"""Helpers and fixtures for compute agent tests: synced API and cell databases (SQLite), real in-process
-RPC, and a started set of fake compute agents."""
+"""Helpers and fixtures for compute agent tests: synced API and cell databases (SQLite)
+and real in-process RPC."""
 
 from __future__ import annotations
 
