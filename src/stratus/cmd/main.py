@@ -76,7 +76,29 @@ def _placement(conf, args, started: float) -> int:
                                       f"{conf.api.port}/")
 
 
-COMMANDS = {"all-in-one": _all_in_one, "identity": _identity, "placement": _placement}
+def _compute(conf, args, started: float) -> int:
+    """A compute agent ([DEFAULT] host, compute_driver), or N fake ones (--fake-hosts N)."""
+    from stratus.compute import agents as compute_agents
+
+    try:
+        running = compute_agents.start_from_conf(conf, fake_hosts=args.fake_hosts)
+    except compute_agents.AgentStartError as exc:
+        print(f"stratus: compute agent cannot start: {exc}", file=sys.stderr)
+        return 1
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    hosts = ", ".join(running.agents)
+    print(f"compute agent(s) {hosts} serving RPC topic compute\n"
+          f"(ready in {time.monotonic() - started:.2f}s; Ctrl-C stops)", flush=True)
+    stop.wait()
+    running.stop()
+    running.rpc.cleanup()
+    return 0
+
+
+COMMANDS = {"all-in-one": _all_in_one, "identity": _identity, "placement": _placement,
+            "compute": _compute}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     for name, func in COMMANDS.items():
         sub = commands.add_parser(name, help=func.__doc__ or "the whole cloud in one process")
         stratus_conf.add_common_arguments(sub)
+        if name == "compute":
+            sub.add_argument("--fake-hosts", type=int, metavar="N", default=None,
+                             help="run N agents with the fake driver, named <host>-1 .. "
+                                  "<host>-N, in this process")
+            sub.set_defaults(func=func)
+            continue
         sub.add_argument("--host", help="address to bind (default [api] host, 127.0.0.1)")
         sub.add_argument("--port", type=int, help="port to bind (default [api] port, 8080)")
         if name == "all-in-one":
@@ -99,9 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     args = build_parser().parse_args(argv)
     overrides = {}
-    if args.host:
+    if getattr(args, "host", None):
         overrides["api.host"] = args.host
-    if args.port:
+    if getattr(args, "port", None):
         overrides["api.port"] = args.port
     if getattr(args, "cells", None):
         overrides["cells.all_in_one_cells"] = args.cells

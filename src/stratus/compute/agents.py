@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from stratus.cells import mappings, setup
+from stratus.common.db import Databases, migration
 from stratus.common.rpc import RPC, RPCServer
 from stratus.compute import service_records
 from stratus.compute.instance_store import InstanceStore
@@ -20,6 +22,7 @@ from stratus.compute.manager import ComputeManager
 from stratus.compute.periodic import Ticker
 from stratus.compute.resource_tracker import ResourceTracker
 from stratus.virt.driver import ComputeDriver
+from stratus.virt.fake import FakeDriver
 
 LOG = logging.getLogger(__name__)
 TOPIC = service_records.COMPUTE_TOPIC
@@ -149,3 +152,42 @@ class ComputeAgents:
             agent.rpc_server.wait()
         if self._own_ticker:
             self.ticker.stop()
+
+
+class AgentStartError(Exception):
+    """The agent cannot run with this configuration; the message tells the operator why."""
+
+
+def _own_cell(api_engine: sa.Engine, cell_url: str) -> int | None:
+    """The id of the cell mapping whose database is ``cell_url``; None if the API database
+    cannot be read or has no such cell (then discover_hosts maps the host)."""
+    try:
+        with api_engine.connect() as conn:
+            cells = mappings.list_cell_mappings(conn)
+    except sa.exc.SQLAlchemyError:
+        return None
+    return next((c.id for c in cells if c.database_connection == cell_url), None)
+
+
+def start_from_conf(conf, *, fake_hosts: int | None = None, rpc: RPC | None = None,
+                    placement=None, databases: Databases | None = None) -> ComputeAgents:
+    """Start the agent ``[DEFAULT] host`` of the ``[cell1_database]`` cell, or ``fake_hosts``
+    fake agents named ``<host>-1`` .. ``<host>-N`` (the all-in-one's ``--fake-hosts``)."""
+    databases = databases or Databases(conf)
+    cell_engine = databases.engine("cell1")
+    if migration.current(cell_engine) != migration.head(setup.CELL_TREE):
+        raise AgentStartError("the cell database is not at the newest schema; run "
+                              "`stratus-manage db sync` first")
+    host = default_host(conf)
+    if fake_hosts:
+        hosts = [f"{host}-{number}" for number in range(1, fake_hosts + 1)]
+        factory = FakeDriver.from_conf
+    else:
+        hosts, factory = [host], load_driver
+    api_engine = databases.engine("api")
+    cell_id = _own_cell(api_engine, databases.url("cell1"))
+    agents = ComputeAgents(conf, rpc or RPC(conf), cell_engine, placement=placement,
+                           api_engine=api_engine if cell_id is not None else None,
+                           cell_id=cell_id, driver_factory=factory)
+    agents.start(hosts)
+    return agents
