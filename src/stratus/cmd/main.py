@@ -89,6 +89,10 @@ def _compute(conf, args, started: float) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     hosts = ", ".join(running.agents)
+    if running.placement is None:
+        print("stratus: warning: [placement] has no credentials (auth_type): these hosts are "
+              "not reported to Placement and no server will be scheduled on them",
+              file=sys.stderr)
     print(f"compute agent(s) {hosts} serving RPC topic compute\n"
           f"(ready in {time.monotonic() - started:.2f}s; Ctrl-C stops)", flush=True)
     stop.wait()

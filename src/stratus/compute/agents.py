@@ -21,6 +21,7 @@ from stratus.compute.instance_store import InstanceStore
 from stratus.compute.manager import ComputeManager
 from stratus.compute.periodic import Ticker
 from stratus.compute.resource_tracker import ResourceTracker
+from stratus.scheduler.report import PlacementClient, PlacementError
 from stratus.virt.driver import ComputeDriver
 from stratus.virt.fake import FakeDriver
 
@@ -169,10 +170,25 @@ def _own_cell(api_engine: sa.Engine, cell_url: str) -> int | None:
     return next((c.id for c in cells if c.database_connection == cell_url), None)
 
 
+def placement_from_conf(conf) -> PlacementClient | None:
+    """The ``[placement]`` client, or None (logged) when it has no credentials configured:
+    the agent then runs, but the scheduler cannot place anything on its host."""
+    try:
+        return PlacementClient.from_conf(conf)
+    except PlacementError as exc:
+        LOG.warning("Not reporting to Placement, so no server will be scheduled here: %s",
+                    exc)
+        return None
+
+
 def start_from_conf(conf, *, fake_hosts: int | None = None, rpc: RPC | None = None,
-                    placement=None, databases: Databases | None = None) -> ComputeAgents:
+                    placement: PlacementClient | None = None,
+                    databases: Databases | None = None) -> ComputeAgents:
     """Start the agent ``[DEFAULT] host`` of the ``[cell1_database]`` cell, or ``fake_hosts``
-    fake agents named ``<host>-1`` .. ``<host>-N`` (the all-in-one's ``--fake-hosts``)."""
+    fake agents named ``<host>-1`` .. ``<host>-N`` (the all-in-one's ``--fake-hosts``).
+
+    ``placement`` defaults to the ``[placement]`` client (see placement_from_conf).
+    """
     databases = databases or Databases(conf)
     cell_engine = databases.engine("cell1")
     if migration.current(cell_engine) != migration.head(setup.CELL_TREE):
@@ -186,6 +202,8 @@ def start_from_conf(conf, *, fake_hosts: int | None = None, rpc: RPC | None = No
         hosts, factory = [host], load_driver
     api_engine = databases.engine("api")
     cell_id = _own_cell(api_engine, databases.url("cell1"))
+    if placement is None:
+        placement = placement_from_conf(conf)
     agents = ComputeAgents(conf, rpc or RPC(conf), cell_engine, placement=placement,
                            api_engine=api_engine if cell_id is not None else None,
                            cell_id=cell_id, driver_factory=factory)

@@ -19,20 +19,22 @@ from stratus.virt import power_state
 @pytest.fixture
 def agents(cell_env):
     running = ComputeAgents(cell_env.conf, cell_env.rpc, cell_env.cell,
-                            api_engine=cell_env.api, cell_id=cell_env.cell_id)
-    running.start(["host-a"])
+                            placement=cell_env.placement, api_engine=cell_env.api,
+                            cell_id=cell_env.cell_id)
+    running.start([cell_env.host])
     yield running
     running.stop()
 
 
-def compute(cell_env, host="host-a"):
-    return cell_env.rpc.client("compute", server=host, timeout=10)
+def compute(cell_env):
+    return cell_env.rpc.client("compute", server=cell_env.host, timeout=10)
 
 
 def build(cell_env, uuid, alternates=None, ctx=None):
     compute(cell_env).cast(ctx or context(), "build_and_run_instance", instance_uuid=uuid,
                            request_spec={"image": {"id": IMAGE}},
-                           selection={"service_host": "host-a", "nodename": "host-a"},
+                           selection={"service_host": cell_env.host,
+                                      "nodename": cell_env.host},
                            alternates=alternates or [])
 
 
@@ -55,6 +57,17 @@ def faults(cell_env, uuid) -> list[dict]:
             instance_faults.c.instance_uuid == uuid)).mappings()]
 
 
+def claim(cell_env, agents, uuid) -> None:
+    """Allocate the instance on the agent's node, as the scheduler does before the build."""
+    node = agents.agents[cell_env.host].node_uuid
+    assert cell_env.placement.claim(uuid, {node: {"resources": {
+        "VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 1}}}, "p1", "u1")
+
+
+def usages(cell_env, agents) -> dict:
+    return cell_env.placement.provider_usages(agents.agents[cell_env.host].node_uuid)
+
+
 def active(row):
     return row["vm_state"] == "active" and row["task_state"] is None
 
@@ -63,10 +76,10 @@ def test_build_sets_host_node_launched_at_and_records_the_event(cell_env, agents
     uuid = cell_env.add_instance()
     build(cell_env, uuid)
     row = cell_env.wait_for(uuid, active)
-    assert (row["host"], row["node"], row["power_state"]) == ("host-a", "host-a",
-                                                               power_state.RUNNING)
+    assert (row["host"], row["node"], row["power_state"]) == \
+        (cell_env.host, cell_env.host, power_state.RUNNING)
     assert row["launched_at"] is not None
-    assert agents.agents["host-a"].driver.list_instances() == [uuid]
+    assert agents.agents[cell_env.host].driver.list_instances() == [uuid]
     assert events(cell_env, uuid) == [("create", "compute_build_and_run_instance", "Success")]
 
 
@@ -128,15 +141,17 @@ def test_a_refused_power_action_records_a_fault_and_clears_the_task(cell_env, ag
 
 
 def test_driver_failure_without_alternates_ends_in_error_with_a_fault(cell_env, agents):
-    agents.agents["host-a"].driver.fail_next_spawns(1, "No space left on device")
+    agents.agents[cell_env.host].driver.fail_next_spawns(1, "No space left on device")
     uuid = cell_env.add_instance()
+    claim(cell_env, agents, uuid)
     build(cell_env, uuid)
     row = cell_env.wait_for(uuid, lambda r: r["vm_state"] == "error")
     assert row["task_state"] is None and row["power_state"] == power_state.NOSTATE
     assert [f["message"] for f in faults(cell_env, uuid)] == ["No space left on device"]
     assert "VirtError" in faults(cell_env, uuid)[0]["details"]
     assert events(cell_env, uuid) == [("create", "compute_build_and_run_instance", "Error")]
-    assert agents.agents["host-a"].driver.list_instances() == []
+    assert agents.agents[cell_env.host].driver.list_instances() == []
+    assert cell_env.placement.get_allocations(uuid)["allocations"] == {}
 
 
 class ConductorStandIn:
@@ -154,9 +169,10 @@ class ConductorStandIn:
 def test_driver_failure_with_alternates_asks_the_conductor_to_reschedule(cell_env, agents):
     conductor = ConductorStandIn()
     cell_env.rpc.server("conductor", [conductor], server="conductor-1").start()
-    agents.agents["host-a"].driver.fail_next_spawns(1, "hypervisor gone")
+    agents.agents[cell_env.host].driver.fail_next_spawns(1, "hypervisor gone")
     uuid = cell_env.add_instance()
-    alternate = {"service_host": "host-b", "nodename": "host-b"}
+    claim(cell_env, agents, uuid)
+    alternate = {"service_host": cell_env.host + "-b", "nodename": cell_env.host + "-b"}
     build(cell_env, uuid, alternates=[alternate])
     assert conductor.arrived.wait(10)
     call = conductor.calls[0]
@@ -166,27 +182,35 @@ def test_driver_failure_with_alternates_asks_the_conductor_to_reschedule(cell_en
     assert (row["vm_state"], row["task_state"], row["host"]) == ("building", "scheduling",
                                                                  None)
     assert faults(cell_env, uuid) == []
+    # The failed host gave its claim back before handing over to the conductor.
+    assert cell_env.placement.get_allocations(uuid)["allocations"] == {}
 
 
 def test_an_instance_deleted_before_its_build_is_not_built(cell_env, agents):
     uuid = cell_env.add_instance()
+    claim(cell_env, agents, uuid)
     with cell_env.cell.begin() as conn:
         instance_rows.soft_delete(conn, uuid)
     build(cell_env, uuid)
     cell_env.wait_for(uuid, lambda r: events(cell_env, uuid)
                       and events(cell_env, uuid)[0][2] is not None)
-    assert agents.agents["host-a"].driver.list_instances() == []
+    assert agents.agents[cell_env.host].driver.list_instances() == []
+    assert cell_env.placement.get_allocations(uuid)["allocations"] == {}
 
 
-def test_terminate_destroys_and_marks_the_instance_deleted(cell_env, agents):
+def test_terminate_destroys_marks_deleted_and_removes_the_allocation(cell_env, agents):
     uuid = cell_env.add_instance()
+    claim(cell_env, agents, uuid)
     build(cell_env, uuid)
     cell_env.wait_for(uuid, active)
+    assert usages(cell_env, agents) == {"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 1}
     compute(cell_env).cast(context(), "terminate_instance", instance_uuid=uuid)
     row = cell_env.wait_for(uuid, lambda r: r["deleted"] != 0)
     assert row["vm_state"] == "deleted" and row["terminated_at"] is not None
-    assert agents.agents["host-a"].driver.list_instances() == []
+    assert agents.agents[cell_env.host].driver.list_instances() == []
     assert events(cell_env, uuid)[-1] == ("delete", "compute_terminate_instance", "Success")
+    assert usages(cell_env, agents) == {"VCPU": 0, "MEMORY_MB": 0, "DISK_GB": 0}
+    assert cell_env.placement.get_allocations(uuid)["allocations"] == {}
 
 
 def test_console_output_of_an_unknown_instance_is_an_error(cell_env, agents):
