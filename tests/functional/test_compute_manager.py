@@ -68,6 +68,12 @@ def usages(cell_env, agents) -> dict:
     return cell_env.placement.provider_usages(agents.agents[cell_env.host].node_uuid)
 
 
+def wait_done(cell_env, uuid, count: int) -> dict:
+    """Wait until ``count`` events are finished (the last thing an operation writes)."""
+    return cell_env.wait_for(uuid, lambda r: len(events(cell_env, uuid)) == count
+                             and events(cell_env, uuid)[-1][2] is not None)
+
+
 def active(row):
     return row["vm_state"] == "active" and row["task_state"] is None
 
@@ -75,7 +81,8 @@ def active(row):
 def test_build_sets_host_node_launched_at_and_records_the_event(cell_env, agents):
     uuid = cell_env.add_instance()
     build(cell_env, uuid)
-    row = cell_env.wait_for(uuid, active)
+    row = wait_done(cell_env, uuid, 1)
+    assert active(row)
     assert (row["host"], row["node"], row["power_state"]) == \
         (cell_env.host, cell_env.host, power_state.RUNNING)
     assert row["launched_at"] is not None
@@ -98,13 +105,13 @@ def test_power_actions_and_their_inverse_change_vm_and_power_state(cell_env, age
     with cell_env.cell.begin() as conn:
         action_store.record(conn, uuid, method.split("_")[0], ctx)
     compute(cell_env).cast(ctx, method, instance_uuid=uuid)
-    row = cell_env.wait_for(uuid, lambda r: r["vm_state"] == vm_state and r["task_state"]
-                            is None)
-    assert row["power_state"] == power
+    row = wait_done(cell_env, uuid, 2)
+    assert (row["vm_state"], row["task_state"], row["power_state"]) == (vm_state, None, power)
     inverse = {"stop_instance": "start_instance", "pause_instance": "unpause_instance",
                "suspend_instance": "resume_instance"}[method]
     compute(cell_env).cast(context(), inverse, instance_uuid=uuid)
-    row = cell_env.wait_for(uuid, active)
+    row = wait_done(cell_env, uuid, 3)
+    assert active(row)
     assert row["power_state"] == power_state.RUNNING
     recorded = events(cell_env, uuid)
     assert recorded[1] == (method.split("_")[0], f"compute_{method}", "Success")
@@ -118,7 +125,7 @@ def test_reboot_hard_and_soft_keep_it_active_and_show_in_the_console_log(cell_en
     for kind in ("SOFT", "HARD"):
         compute(cell_env).cast(context(), "reboot_instance", instance_uuid=uuid,
                                reboot_type=kind)
-    cell_env.wait_for(uuid, lambda r: len(events(cell_env, uuid)) == 3 and active(r))
+    assert active(wait_done(cell_env, uuid, 3))
     log = compute(cell_env).call(context(), "get_console_output", instance_uuid=uuid)
     assert "Reboot (soft)" in log and "Reboot (hard)" in log and f"image {IMAGE}" in log
     last = compute(cell_env).call(context(), "get_console_output", instance_uuid=uuid,
@@ -131,9 +138,7 @@ def test_a_refused_power_action_records_a_fault_and_clears_the_task(cell_env, ag
     build(cell_env, uuid)
     cell_env.wait_for(uuid, active)
     compute(cell_env).cast(context(), "unpause_instance", instance_uuid=uuid)
-    cell_env.wait_for(uuid, lambda r: len(events(cell_env, uuid)) == 2
-                      and events(cell_env, uuid)[1][2] is not None)
-    row = cell_env.instance(uuid)
+    row = wait_done(cell_env, uuid, 2)
     assert (row["vm_state"], row["task_state"], row["power_state"]) == \
         ("active", None, power_state.RUNNING)
     assert events(cell_env, uuid)[1] == ("unpause", "compute_unpause_instance", "Error")
@@ -145,7 +150,8 @@ def test_driver_failure_without_alternates_ends_in_error_with_a_fault(cell_env, 
     uuid = cell_env.add_instance()
     claim(cell_env, agents, uuid)
     build(cell_env, uuid)
-    row = cell_env.wait_for(uuid, lambda r: r["vm_state"] == "error")
+    row = wait_done(cell_env, uuid, 1)
+    assert row["vm_state"] == "error"
     assert row["task_state"] is None and row["power_state"] == power_state.NOSTATE
     assert [f["message"] for f in faults(cell_env, uuid)] == ["No space left on device"]
     assert "VirtError" in faults(cell_env, uuid)[0]["details"]
@@ -192,8 +198,7 @@ def test_an_instance_deleted_before_its_build_is_not_built(cell_env, agents):
     with cell_env.cell.begin() as conn:
         instance_rows.soft_delete(conn, uuid)
     build(cell_env, uuid)
-    cell_env.wait_for(uuid, lambda r: events(cell_env, uuid)
-                      and events(cell_env, uuid)[0][2] is not None)
+    wait_done(cell_env, uuid, 1)
     assert agents.agents[cell_env.host].driver.list_instances() == []
     assert cell_env.placement.get_allocations(uuid)["allocations"] == {}
 
@@ -205,7 +210,7 @@ def test_terminate_destroys_marks_deleted_and_removes_the_allocation(cell_env, a
     cell_env.wait_for(uuid, active)
     assert usages(cell_env, agents) == {"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 1}
     compute(cell_env).cast(context(), "terminate_instance", instance_uuid=uuid)
-    row = cell_env.wait_for(uuid, lambda r: r["deleted"] != 0)
+    row = wait_done(cell_env, uuid, 2)
     assert row["vm_state"] == "deleted" and row["terminated_at"] is not None
     assert agents.agents[cell_env.host].driver.list_instances() == []
     assert events(cell_env, uuid)[-1] == ("delete", "compute_terminate_instance", "Success")

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from stratus.cells.schema_api import utcnow
 from stratus.common.context import RequestContext
-from stratus.compute.instance_store import ANY, InstanceGone, InstanceStore, UnexpectedTaskState
+from stratus.compute.instance_store import InstanceGone, InstanceStore, UnexpectedTaskState
 from stratus.virt import power_state
 from stratus.virt.driver import ComputeDriver, InstanceNotFound
 
@@ -96,11 +96,15 @@ class ComputeManager:
     def _build(self, context: RequestContext, instance_uuid: str, request_spec: dict,
                alternates: list) -> BaseException | None:
         try:
+            instance = self._store.get(instance_uuid)
+            if instance["task_state"] == "deleting":
+                raise InstanceGone(f"{instance_uuid} is being deleted")
+            # Guarded by the task state just read: a delete that lands in between wins.
             self._store.update(instance_uuid, {"host": self.host, "node": self.nodename,
                                                "vm_state": "building",
                                                "task_state": "spawning"},
-                               expected_task_state=(None, "scheduling", "spawning"))
-            instance = self._store.get(instance_uuid)
+                               expected_task_state=instance["task_state"])
+            instance.update(host=self.host, node=self.nodename, task_state="spawning")
         except (InstanceGone, UnexpectedTaskState) as exc:
             # Deleted (or being deleted) before it got here: nothing to build, and the
             # allocation the scheduler made for it must not stay behind.
@@ -141,12 +145,9 @@ class ComputeManager:
                                  fault={"message": str(error) or type(error).__name__,
                                         "code": 500, "host": self.host})
             return
-        try:
-            self._store.update(instance_uuid, {"vm_state": "error", "task_state": None,
-                                               "power_state": power_state.NOSTATE})
-            self._store.add_fault(instance_uuid, error, self.host)
-        except InstanceGone:
-            pass
+        # The fault first: whoever sees ERROR can read why.
+        self._fail(instance_uuid, error, {"vm_state": "error", "task_state": None,
+                                          "power_state": power_state.NOSTATE})
 
     # -- delete ----------------------------------------------------------------------------
 
@@ -198,8 +199,8 @@ class ComputeManager:
 
     def _fail(self, instance_uuid: str, error: Exception, changes: dict) -> None:
         try:
-            self._store.update(instance_uuid, changes, expected_task_state=ANY)
             self._store.add_fault(instance_uuid, error, self.host)
+            self._store.update(instance_uuid, changes)
         except InstanceGone:
             pass
 
