@@ -222,3 +222,32 @@ def test_console_output_of_an_unknown_instance_is_an_error(cell_env, agents):
     with pytest.raises(RemoteError, match="InstanceGone"):
         compute(cell_env).call(context(), "get_console_output",
                                instance_uuid="00000000-0000-0000-0000-000000000000")
+
+
+def test_a_restarted_host_settles_instances_it_left_mid_operation(cell_env, agents):
+    agents.stop()
+    building = cell_env.add_instance(host=cell_env.host, task_state="spawning")
+    stopping = cell_env.add_instance(host=cell_env.host, vm_state="active",
+                                     task_state="powering-off", power_state=1)
+    deleting = cell_env.add_instance(host=cell_env.host, vm_state="active",
+                                     task_state="deleting")
+    elsewhere = cell_env.add_instance(host="another-host", task_state="spawning")
+    claim(cell_env, agents, deleting)
+    restarted = ComputeAgents(cell_env.conf, cell_env.rpc, cell_env.cell,
+                              placement=cell_env.placement)
+    try:
+        restarted.start([cell_env.host])
+        row = cell_env.instance(building)
+        assert (row["vm_state"], row["task_state"]) == ("error", None)
+        assert "interrupted" in faults(cell_env, building)[0]["message"]
+        row = cell_env.instance(stopping)
+        assert (row["vm_state"], row["task_state"]) == ("active", None)
+        assert cell_env.instance(deleting)["deleted"] != 0
+        assert cell_env.placement.get_allocations(deleting)["allocations"] == {}
+        assert cell_env.instance(elsewhere)["task_state"] == "spawning"
+    finally:
+        restarted.stop()
+
+
+def test_host_uptime_is_answered_over_rpc(cell_env, agents):
+    assert " up " in compute(cell_env).call(context(), "get_host_uptime")

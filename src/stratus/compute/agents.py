@@ -98,6 +98,7 @@ class ComputeAgents:
         manager = ComputeManager(host, driver, self.store, placement=self.placement,
                                  conductor=self._conductor,
                                  on_usage_change=tracker.mark_changed)
+        manager.init_host()
         server = self.rpc.server(TOPIC, [manager], server=host)
         server.start()
         agent = ComputeAgent(host, driver, manager, tracker, service, server)

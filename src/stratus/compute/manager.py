@@ -69,6 +69,27 @@ class ComputeManager:
         self._on_usage_change = on_usage_change or (lambda: None)
         self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
 
+    def init_host(self) -> None:
+        """Settle instances an earlier run of this host left mid-operation (called once at
+        start, before RPC is served): an interrupted build ends in ERROR with a fault, an
+        interrupted delete is finished, any other task is dropped."""
+        for instance in self._store.on_host(self.host):
+            uuid, task = instance["uuid"], instance["task_state"]
+            try:
+                if instance["vm_state"] == "building":
+                    self._fail(uuid, RuntimeError(
+                        f"Build was interrupted: compute host {self.host} restarted"),
+                        {"vm_state": "error", "task_state": None,
+                         "power_state": power_state.NOSTATE})
+                elif task == "deleting":
+                    self.driver.destroy({"uuid": uuid})
+                    self._store.destroy(uuid)
+                    self._delete_allocation(uuid)
+                elif task is not None:
+                    self._store.update(uuid, {"task_state": None})
+            except Exception:
+                LOG.exception("Could not settle instance %s at start", uuid)
+
     def _lock(self, instance_uuid: str) -> threading.Lock:
         return self._locks[zlib.crc32(instance_uuid.encode()) % _LOCK_STRIPES]
 
@@ -243,3 +264,7 @@ class ComputeManager:
             return output
         lines = output.splitlines(keepends=True)
         return "".join(lines[-length:]) if length > 0 else ""
+
+    def get_host_uptime(self, context: RequestContext) -> str:
+        """The host's uptime line (os-hypervisors/{id}/uptime). Call, not cast."""
+        return self.driver.get_host_uptime()
