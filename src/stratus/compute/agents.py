@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import logging
 import socket
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -27,6 +28,7 @@ from stratus.virt.fake import FakeDriver
 
 LOG = logging.getLogger(__name__)
 TOPIC = service_records.COMPUTE_TOPIC
+START_CONCURRENCY = 4
 
 
 def load_driver(conf, host: str) -> ComputeDriver:
@@ -107,7 +109,9 @@ class ComputeAgents:
 
     def start(self, hosts: list[str]) -> list[ComputeAgent]:
         """Add every host, then start the periodic heartbeats and usage reports."""
-        added = [self.add(host) for host in hosts]
+        # A few at a time: each start is mostly waiting on Placement and the database.
+        with ThreadPoolExecutor(max_workers=START_CONCURRENCY) as pool:
+            added = list(pool.map(self.add, hosts))
         self._schedule()
         return added
 
