@@ -88,6 +88,11 @@ class ComputeAgents:
 
     def add(self, host: str) -> ComputeAgent:
         """Register ``host`` (service, compute node, provider, mapping) and serve its RPC."""
+        agent = self._start_one(host)
+        self.agents[host] = agent
+        return agent
+
+    def _start_one(self, host: str) -> ComputeAgent:
         driver = self._driver_factory(self.conf, host)
         driver.init_host(host)
         service = service_records.register_service(self.cell_engine, host)
@@ -103,15 +108,14 @@ class ComputeAgents:
         manager.init_host()
         server = self.rpc.server(TOPIC, [manager], server=host)
         server.start()
-        agent = ComputeAgent(host, driver, manager, tracker, service, server)
-        self.agents[host] = agent
-        return agent
+        return ComputeAgent(host, driver, manager, tracker, service, server)
 
     def start(self, hosts: list[str]) -> list[ComputeAgent]:
         """Add every host, then start the periodic heartbeats and usage reports."""
         # A few at a time: each start is mostly waiting on Placement and the database.
         with ThreadPoolExecutor(max_workers=START_CONCURRENCY) as pool:
-            added = list(pool.map(self.add, hosts))
+            added = list(pool.map(self._start_one, hosts))
+        self.agents.update((agent.host, agent) for agent in added)
         self._schedule()
         return added
 
