@@ -114,8 +114,13 @@ class ComputeAgents:
         """Add every host, then start the periodic heartbeats and usage reports."""
         # A few at a time: each start is mostly waiting on Placement and the database.
         with ThreadPoolExecutor(max_workers=START_CONCURRENCY) as pool:
-            added = list(pool.map(self._start_one, hosts))
+            futures = [pool.submit(self._start_one, host) for host in hosts]
+        failed = [f.exception() for f in futures if f.exception() is not None]
+        added = [f.result() for f in futures if f.exception() is None]
+        # Those that started are kept, so stop() stops them even when another failed.
         self.agents.update((agent.host, agent) for agent in added)
+        if failed:
+            raise failed[0]
         self._schedule()
         return added
 
