@@ -24,3 +24,5 @@ class ComputeService:
     compute_task_api: object
     image_api: object
     max_limit: int = 1000
+    # [DEFAULT] service_down_time: seconds without a heartbeat before a service is down.
+    service_down_time: float = 60
