@@ -5,9 +5,9 @@ made by its member through the API. Servers are then moved into cell1 by
 ``compute_helpers.land_in_cell``, as the conductor will once scheduling lands, because
 changing a server's metadata or tags needs it in a cell. Images for the image proxy are
 made through the image API (``compute_helpers.ensure_image``), private to the owning
-project. Flavors, aggregates and compute
-hosts are the cloud admin's. Everything a row changes or deletes is made fresh per call.
-A factory never needs the rule of the rows that use it (the override test denies it).
+project. Flavors, aggregates and compute hosts are the cloud admin's. Everything a row
+changes or deletes is made fresh per call. A factory never needs the rule of the rows that
+use it (the override test denies it).
 """
 
 from __future__ import annotations
