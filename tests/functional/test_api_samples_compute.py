@@ -1,18 +1,22 @@
 """Compute API samples for doc/api-ref: one conversation, every body checked against its file.
 
 The cloud admin speaks 2.38 (the newest version) unless a call says otherwise, so the
-samples show every field, admin-only ones included. Servers are moved into cell1 by
+samples show every field, admin-only ones included; the image proxy, gone from 2.36, is
+spoken to at 2.35. Servers are moved into cell1 by
 ``land_in_cell`` (what the conductor will do) so that metadata and tags can be changed.
-The last test checks that each method the route table says starts at a microversion
-really answers 404 one version earlier, so the reference's version notes hold.
+The last tests check that each method the route table says starts (ends) at a
+microversion really answers 404 one version earlier (later), so the reference's version
+notes hold.
 """
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 import requests
 import sqlalchemy as sa
-from compute_helpers import IMAGE, add_compute_host, cell, land_in_cell
+from compute_helpers import IMAGE, add_compute_host, cell, ensure_image, land_in_cell
 from samples import Samples
 
 from stratus.cells import mappings
@@ -22,6 +26,8 @@ from stratus.compute_api import versions
 
 PUBLIC_KEY = ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDS2qErR7E7zbrONJFb3ayWF50FEEc5g2I8dQnWo1CWC"
               " matrix")
+# A fixed id for the snapshot the image samples show, so the image lists keep one order.
+SNAPSHOT = "5f3c9a1e-7b2d-4e8f-a6c0-3d9e1b7f2a45"
 VOLATILE = ("adminPass", "hostId", "reservation_id", "OS-EXT-SRV-ATTR:reservation_id",
             "request_id", "private_key")
 
@@ -54,6 +60,7 @@ def test_compute_api_samples(cloud, host):
             samples.check(f"{name}-resp", resp.json())
         return resp
 
+    ensure_image(cloud)  # the image servers boot from
     call("GET", "/", "get", version=None)
     call("GET", "/v2.1", "get-v2.1", version=None)
 
@@ -119,6 +126,25 @@ def test_compute_api_samples(cloud, host):
     call("GET", f"/v2.1/servers/{server}/tags/blue", status=204)
     call("DELETE", f"/v2.1/servers/{server}/tags/blue", status=204)
     call("DELETE", f"/v2.1/servers/{server}/tags", status=204)
+
+    # images: the deprecated proxy to the image service (/images up to 2.35, metadata 2.38)
+    ensure_image(cloud, SNAPSHOT, name="web-01-snapshot", min_ram=2048, min_disk=20,
+                 instance_uuid=server, image_type="snapshot", auto_disk_config="False",
+                 os_distro="ubuntu")
+    call("GET", "/v2.1/images", "images-index", version="2.35")
+    call("GET", "/v2.1/images/detail", "images-detail", version="2.35")
+    call("GET", f"/v2.1/images/{SNAPSHOT}", "images-show", version="2.35")
+    image_metadata = f"/v2.1/images/{SNAPSHOT}/metadata"
+    call("POST", image_metadata, "image-metadata-create",
+         {"metadata": {"os_version": "24.04", "backup": "weekly"}})
+    call("GET", image_metadata, "image-metadata-index")
+    call("PUT", image_metadata, "image-metadata-update-all",
+         {"metadata": {"os_distro": "ubuntu", "os_version": "24.04"}})
+    call("GET", f"{image_metadata}/os_distro", "image-metadata-show")
+    call("PUT", f"{image_metadata}/os_version", "image-metadata-update",
+         {"meta": {"os_version": "24.10"}})
+    call("DELETE", f"{image_metadata}/os_version", status=204)
+    call("DELETE", f"/v2.1/images/{SNAPSHOT}", status=204, version="2.35")
 
     # limits and quotas
     call("GET", "/v2.1/limits", "limits")
@@ -191,6 +217,7 @@ MICROVERSIONED = [(method, route.path, spec.min_version) for route in compute_ap
 def landed_server(cloud) -> str:
     token = cloud.admin_token()
     headers = {"X-Auth-Token": token, "OpenStack-API-Version": "compute 2.38"}
+    ensure_image(cloud)
     flavor = requests.post(f"{cloud.url}/compute/v2.1/flavors", headers=headers, json={
         "flavor": {"name": "versions", "ram": 64, "vcpus": 1, "disk": 1}}).json()["flavor"]
     resp = requests.post(f"{cloud.url}/compute/v2.1/servers", headers=headers, json={
@@ -223,3 +250,38 @@ def test_a_method_is_served_from_the_version_the_route_table_names(cloud, landed
     assert (before.status_code, before.json()) == (404, unknown)
     served = send(since)
     assert served.status_code < 300 or served.json() != unknown, served.text
+
+
+UNTIL = [(method, route.path, spec.max_version) for route in compute_app.ROUTES
+         for method, spec in route.specs.items() if spec.max_version]
+_BODIES = {("POST", "metadata"): {"metadata": {"k": "v"}},
+           ("PUT", "metadata"): {"metadata": {"k": "v"}}, ("PUT", "{key}"): {"meta": {"k": "v"}}}
+
+
+@pytest.mark.parametrize("method,path,until", UNTIL)
+def test_a_method_is_served_up_to_the_version_the_route_table_names(cloud, method, path,
+                                                                    until):
+    """``Spec.max_version`` (the reference's "Available until") is the last version served.
+
+    One version later, where this cloud serves it, the route is unknown (404); nothing is
+    changed by that request.
+    """
+    image = ensure_image(cloud, str(uuid.uuid4()), k="v")["id"]
+    url = cloud.url + "/compute" + path.format(image_id=image, key="k")
+    body = _BODIES.get((method, path.rsplit("/", 1)[-1]))
+
+    def send(version: str) -> requests.Response:
+        return requests.request(method, url, json=body, headers={
+            "X-Auth-Token": cloud.admin_token(),
+            "OpenStack-API-Version": f"compute {version}"})
+
+    names = [name for name, _ in versions.HISTORY]
+    if until != names[-1]:
+        unknown = {"itemNotFound": {"code": 404,
+                                    "message": "The resource could not be found."}}
+        after = send(names[names.index(until) + 1])
+        assert (after.status_code, after.json()) == (404, unknown)
+        assert requests.get(f"{cloud.url}/image/v2/images/{image}", headers={
+            "X-Auth-Token": cloud.admin_token()}).json()["k"] == "v"
+    served = send(until)
+    assert served.status_code < 300, served.text

@@ -3,9 +3,11 @@
 Servers, server groups and key pairs belong to the owning project ``{project_id}`` and are
 made by its member through the API. Servers are then moved into cell1 by
 ``compute_helpers.land_in_cell``, as the conductor will once scheduling lands, because
-changing a server's metadata or tags needs it in a cell. Flavors, aggregates and compute
-hosts are the cloud admin's. Everything a row changes or deletes is made fresh per call.
-A factory never needs the rule of the rows that use it (the override test denies it).
+changing a server's metadata or tags needs it in a cell. Images for the image proxy are
+made through the image API (``compute_helpers.ensure_image``), private to the owning
+project. Flavors, aggregates and compute hosts are the cloud admin's. Everything a row
+changes or deletes is made fresh per call. A factory never needs the rule of the rows that
+use it (the override test denies it).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import uuid
 
 import requests
 import sqlalchemy as sa
-from compute_helpers import IMAGE, add_compute_host, cell, land_in_cell
+from compute_helpers import IMAGE, add_compute_host, cell, ensure_image, land_in_cell
 from personas import World
 
 from stratus.cells import mappings
@@ -48,9 +50,11 @@ def _map_host(world: World, host: str) -> None:
 
 
 def _ready(world: World) -> None:
-    """Once per world: a public flavor, no quota limits on the owning project, one host."""
+    """Once per world: the boot image, a public flavor, no quota limits on the owning
+    project, one host."""
     if world.values.get("compute_ready"):
         return
+    ensure_image(world.cloud)
     _call(world, "POST", "/flavors", {"flavor": {
         "name": FLAVOR, "id": FLAVOR, "ram": 64, "vcpus": 1, "disk": 1}})
     _call(world, "PUT", f"/os-quota-sets/{world.values['project_id']}", {"quota_set": {
@@ -91,6 +95,12 @@ def acted_server_id(world: World, persona: str) -> str:
     resp = _call(world, "DELETE", f"/servers/{server}", token=_member(world))
     world.values["acted_request_id"] = resp.headers["x-openstack-request-id"]
     return server
+
+
+def proxied_image_id(world: World, persona: str) -> str:
+    """An active image private to the owning project, with the property ``matrix: yes``."""
+    return ensure_image(world.cloud, str(uuid.uuid4()), visibility="private",
+                        owner=world.values["project_id"], matrix="yes")["id"]
 
 
 def new_private_flavor_id(world: World, persona: str) -> str:
@@ -170,6 +180,7 @@ FACTORIES = {
     "new_server_id": new_server_id,
     "tagged_server_id": tagged_server_id,
     "acted_server_id": acted_server_id,
+    "proxied_image_id": proxied_image_id,
     "new_private_flavor_id": new_private_flavor_id,
     "shared_flavor_id": shared_flavor_id,
     "spec_flavor_id": spec_flavor_id,
