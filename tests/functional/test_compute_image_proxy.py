@@ -169,6 +169,22 @@ def test_metadata_over_quota_or_on_anothers_image_is_refused_and_changes_nothing
     assert _glance(cloud, "GET", f"/images/{image['id']}").json() == before
 
 
+def test_removing_metadata_is_allowed_over_a_lowered_quota(cloud):
+    """A project whose metadata_items quota was lowered below what an image already has
+    can still remove items (Nova checks the quota only when items are added)."""
+    project = demo_project_id(cloud)
+    mine = _new_image(cloud, visibility="private", owner=project, one="1", two="2", three="3")
+    base = f"/images/{mine['id']}/metadata"
+    admin(cloud).put(f"/os-quota-sets/{project}", {"quota_set": {"metadata_items": 1}})
+    try:
+        member = demo(cloud, "2.35")
+        assert member.delete(f"{base}/three").status_code == 204
+        assert member.get(base).json() == {"metadata": {"one": "1", "two": "2"}}
+        fault(member.post(base, {"metadata": {"four": "4"}}), 403)
+    finally:
+        admin(cloud).put(f"/os-quota-sets/{project}", {"quota_set": {"metadata_items": 128}})
+
+
 def test_delete_through_the_proxy_deletes_in_the_image_service(cloud):
     compute = admin(cloud, "2.35")
     image = _new_image(cloud)

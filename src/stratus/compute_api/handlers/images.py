@@ -154,7 +154,8 @@ def _check_quota(req: Request, count: int) -> None:
 def _update(req: Request, client: glance.GlanceClient, image_id: str, set_: dict,
             remove: list[str], count: int) -> dict:
     _check_keys(set_)
-    _check_quota(req, count)
+    if set_:  # removing items is always allowed, even over a lowered quota (as Nova)
+        _check_quota(req, count)
     try:
         return image_api.properties(client.update(image_id, set_, remove))
     except glance.ImageError as exc:
