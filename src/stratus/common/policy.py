@@ -30,6 +30,10 @@ from stratus.common.wsgi.errors import Forbidden
 LOG = logging.getLogger(__name__)
 
 
+# Policy files whose services were told that deprecated defaults are in force.
+_TOLD_WIDENED: set[str] = set()
+
+
 class PolicyFileError(Exception):
     """The policy file cannot be used; the message names the file, line and problem."""
 
@@ -55,6 +59,13 @@ class Policy:
         self._stamp: _Stamp | None = None
         self.overrides: dict[str, str] = {}
         self._apply(load_overrides(self.path, set(self._defaults)), _stamp(self.path))
+        widened = sorted(name for name, rule in self._defaults.items()
+                         if self._default_check(rule) is not rule.check)
+        if widened and self.path not in _TOLD_WIDENED:  # once per process, not per service
+            _TOLD_WIDENED.add(self.path)
+            LOG.warning("[oslo_policy] enforce_new_defaults = false: %d rule(s) also accept "
+                        "their deprecated defaults (e.g. %s); set it to true once tokens "
+                        "carry the new roles", len(widened), widened[0])
 
     def authorize(self, context: RequestContext, rule: str, target: dict | None = None) -> None:
         """Raise Forbidden unless ``context`` may perform ``rule`` on ``target``."""
@@ -190,6 +201,11 @@ def make_enforcer(conf: cfg.ConfigOpts, *, use_conf: bool = False) -> oslo_polic
     ``use_conf=True``: oslo.policy reads the file, as its command-line tools expect.
     """
     enforcer = oslo_policy.Enforcer(conf, use_conf=use_conf)  # registers [oslo_policy]
+    # With enforce_new_defaults = false oslo warns, rule by rule and on every load, that
+    # a default changed: for Stratus's own defaults that is by design, and Policy logs it
+    # once. Its other warnings stay: a deprecated rule name overridden in the policy file,
+    # a rule deprecated for removal that the file still sets.
+    enforcer.suppress_default_change_warnings = True
     enforcer.policy_file = resolve_policy_file(conf)
     enforcer.policy_path = enforcer.policy_file if os.path.exists(enforcer.policy_file) \
         else None
