@@ -177,7 +177,7 @@ def _evaluate(check: _checks.BaseCheck, target: dict, creds: dict,
         try:
             return _evaluate(rules[check.match], target, creds, enforcer, rules, current)
         except KeyError:
-            return False  # oslo fails closed on a KeyError anywhere below a rule: too
+            return False  # as in oslo, a KeyError anywhere below a rule: denies
     if _takes_current_rule(kind):
         return check(target, creds, enforcer, current)
     return check(target, creds, enforcer)
