@@ -1,7 +1,7 @@
 """GET /allocation_candidates through the HTTP API of a running all-in-one.
 
-Each test writes its providers straight into the placement database (the provider
-endpoints are another piece of work) and asks the real API for candidates.
+Each test makes its providers through the placement API (inventories, traits,
+aggregates, allocations) and asks the same API for candidates.
 """
 
 from __future__ import annotations
@@ -10,27 +10,19 @@ import uuid
 
 import pytest
 import requests
-from placement_seed import Seed
-
-from stratus.placement import schema
-
-
-@pytest.fixture
-def seed(cloud) -> Seed:
-    engine = cloud.aio.databases.engine("placement")
-    with engine.begin() as conn:
-        for table in (schema.allocations, schema.inventories, schema.resource_provider_traits,
-                      schema.resource_provider_aggregates, schema.placement_aggregates):
-            conn.execute(table.delete())
-        conn.execute(schema.resource_providers.update().values(parent_provider_id=None,
-                                                               root_provider_id=None))
-        conn.execute(schema.resource_providers.delete())
-    return Seed(engine)
+from placement_api_seed import ApiSeed
 
 
 @pytest.fixture(scope="module")
 def token(cloud) -> str:
     return cloud.admin_token()
+
+
+@pytest.fixture
+def seed(cloud, token) -> ApiSeed:
+    seed = ApiSeed(f"{cloud.url}/placement", token)
+    seed.clear()  # what earlier tests of the module made
+    return seed
 
 
 def get(cloud, token, query: str, version: str = "1.39") -> requests.Response:
@@ -45,7 +37,7 @@ def ok(cloud, token, query: str, version: str = "1.39") -> dict:
     return resp.json()
 
 
-def allocations(body: dict, seed: Seed) -> list[dict]:
+def allocations(body: dict, seed: ApiSeed) -> list[dict]:
     """Each request as {provider name: resources}, sorted, for readable comparisons."""
     names = {v: k for k, v in seed.uuids.items()}
     return sort_requests([{names[u]: a["resources"] for u, a in r["allocations"].items()}
@@ -305,10 +297,10 @@ def test_randomized_candidates_are_a_valid_sample(tmp_path):
 
     running = start_cloud(tmp_path, **{"placement.randomize_allocation_candidates": True})
     try:
-        seed = Seed(running.aio.databases.engine("placement"))
+        token = running.admin_token()
+        seed = ApiSeed(f"{running.url}/placement", token)
         for i in range(30):
             seed.provider(f"cn{i}", inventory=COMPUTE)
-        token = running.admin_token()
         picks = set()
         for _ in range(5):
             body = ok(running, token, "resources=VCPU:1&limit=3")
@@ -340,3 +332,47 @@ def test_amounts_of_a_class_asked_by_two_groups_add_up_exactly(cloud, token, see
             for rc, amount in alloc["resources"].items():
                 totals[rc] = totals.get(rc, 0) + amount
         assert totals == {"MEMORY_MB": 3, "SRIOV_NET_VF": 2}
+
+
+def test_max_allocation_candidates_bounds_generation_below_any_limit(tmp_path):
+    from placement_harness import start_placement, stop_placement
+
+    from stratus import conf as stratus_conf
+
+    conf = stratus_conf.load(None, {"state_dir": str(tmp_path),
+                                    "placement.max_allocation_candidates": 3})
+    running = start_placement(conf)
+    try:
+        seed = ApiSeed(running.url, "admin")
+        seed.provider("cpu-only", inventory={"VCPU": 8})  # first in line, rarely fits
+        for i in range(8):
+            seed.provider(f"cn{i}", inventory=COMPUTE)
+
+        def names(query: str) -> list[str]:
+            resp = running.get(f"/allocation_candidates?{query}")
+            assert resp.status_code == 200, resp.text
+            body = resp.json()
+            found = [n for r in allocations(body, seed) for n in r]
+            assert set(body["provider_summaries"]) == {seed.uuids[n] for n in found}
+            return found
+
+        # Eight providers fit; the operator's bound stops generation at three, whether
+        # the request has no limit or a larger one; a smaller limit still applies.
+        assert len(names("resources=VCPU:2")) == 3
+        assert len(names("resources=VCPU:2&limit=5")) == 3
+        assert len(names("resources=VCPU:2&limit=2")) == 2
+        # The bound counts candidates, not providers looked at: one that does not fit
+        # uses none of it.
+        assert "cpu-only" not in names("resources=VCPU:1,MEMORY_MB:1")
+        assert len(names("resources=VCPU:1,MEMORY_MB:1")) == 3
+        assert "cpu-only" in names("resources=VCPU:1")
+    finally:
+        stop_placement(running)
+
+
+def test_max_allocation_candidates_refuses_values_below_minus_one(tmp_path):
+    from stratus import conf as stratus_conf
+
+    with pytest.raises(ValueError):
+        stratus_conf.load(None, {"state_dir": str(tmp_path),
+                                 "placement.max_allocation_candidates": -2})

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+import warnings
 
 import pytest
 
@@ -11,7 +13,7 @@ from stratus import conf as stratus_conf
 from stratus.cmd import main as stratus_main
 from stratus.cmd import policy as policy_cmd
 from stratus.common.context import RequestContext
-from stratus.common.policy import Policy, PolicyFileError
+from stratus.common.policy import Policy, PolicyFileError, get_enforcer
 
 READER = RequestContext(user_id="u1", project_id="p1", roles=["reader"])
 ADMIN = RequestContext(user_id="a1", project_id="admin", roles=["admin", "member", "reader"])
@@ -153,3 +155,47 @@ def test_old_defaults_still_accepted_only_when_new_defaults_are_not_enforced(tmp
     assert lenient.allows(admin_only, "placement:reshaper:reshape")
     assert lenient.allows(service, "placement:reshaper:reshape")
     assert not lenient.allows(READER, "placement:reshaper:reshape")
+
+
+def _lenient_state_dir(tmp_path, monkeypatch, policy_yaml: str | None = None):
+    (tmp_path / "stratus.conf").write_text("[oslo_policy]\nenforce_new_defaults = false\n")
+    if policy_yaml is not None:
+        write(tmp_path / "policy.yaml", policy_yaml)
+    monkeypatch.setenv("STRATUS_STATE_DIR", str(tmp_path))
+
+
+def test_oslo_tools_do_not_warn_per_rule_about_our_changed_defaults(tmp_path, monkeypatch):
+    _lenient_state_dir(tmp_path, monkeypatch)
+    enforcer = get_enforcer()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        enforcer.load_rules(force_reload=True)
+    assert [str(w.message) for w in caught] == []
+    # ... and the deprecated default is still honoured, as the warning would have said.
+    admin_only = {"roles": ["admin"], "project_id": "p1", "user_id": "a1"}
+    assert enforcer.authorize("placement:reshaper:reshape", {}, admin_only)
+
+
+def test_oslo_still_warns_when_the_file_overrides_a_deprecated_rule_name(tmp_path,
+                                                                         monkeypatch):
+    # Operator-relevant: overriding placement:admin_api changes the rules that replaced it.
+    _lenient_state_dir(tmp_path, monkeypatch, 'placement:admin_api: "role:ops"\n')
+    enforcer = get_enforcer()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        enforcer.load_rules(force_reload=True)
+    assert any('"placement:admin_api"' in str(w.message) for w in caught)
+
+
+def test_services_say_once_that_deprecated_defaults_are_in_force(tmp_path, caplog):
+    lenient = make_conf(tmp_path, **{"oslo_policy.enforce_new_defaults": False})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with caplog.at_level(logging.WARNING, logger="stratus.common.policy"):
+            for _ in range(3):  # e.g. the all-in-one's services, one policy each
+                Policy(lenient)
+            Policy(make_conf(tmp_path))
+    assert [str(w.message) for w in caught if "deprecated" in str(w.message)] == []
+    lines = [r.getMessage() for r in caplog.records if "enforce_new_defaults" in
+             r.getMessage()]
+    assert len(lines) == 1 and "placement:" in lines[0]

@@ -11,6 +11,7 @@ check); a broken edit is logged and the previous rules stay in force.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import threading
@@ -27,6 +28,10 @@ from stratus.common.context import RequestContext
 from stratus.common.wsgi.errors import Forbidden
 
 LOG = logging.getLogger(__name__)
+
+
+# Policy files whose services were told that deprecated defaults are in force.
+_TOLD_WIDENED: set[str] = set()
 
 
 class PolicyFileError(Exception):
@@ -54,20 +59,19 @@ class Policy:
         self._stamp: _Stamp | None = None
         self.overrides: dict[str, str] = {}
         self._apply(load_overrides(self.path, set(self._defaults)), _stamp(self.path))
+        widened = sorted(name for name, rule in self._defaults.items()
+                         if self._default_check(rule) is not rule.check)
+        if widened and self.path not in _TOLD_WIDENED:  # once per process, not per service
+            _TOLD_WIDENED.add(self.path)
+            LOG.warning("[oslo_policy] enforce_new_defaults = false: %d rule(s) also accept "
+                        "their deprecated defaults (e.g. %s); set it to true once tokens "
+                        "carry the new roles", len(widened), widened[0])
 
     def authorize(self, context: RequestContext, rule: str, target: dict | None = None) -> None:
         """Raise Forbidden unless ``context`` may perform ``rule`` on ``target``."""
         target = target if target is not None else {"project_id": context.project_id,
                                                     "user_id": context.user_id}
-        self.reload_if_changed()
-        # An unregistered rule raises PolicyNotRegistered: every action has a rule in code.
-        try:
-            allowed = self._enforcer.authorize(rule, flatten_target(target), context,
-                                               do_raise=False)
-        except oslo_policy.InvalidScope:
-            # A token of the wrong scope (e.g. system) for a project-scoped rule.
-            allowed = False
-        if not allowed:
+        if not self._allowed(rule, flatten_target(target), dict(context.to_policy_values())):
             raise Forbidden(f"You are not authorized to perform the requested action: {rule}.")
 
     def allows(self, context: RequestContext, rule: str, target: dict | None = None) -> bool:
@@ -79,9 +83,33 @@ class Policy:
 
     def check(self, rule: str, target: dict, creds: dict) -> bool:
         """Evaluate ``rule`` for plain credentials (``stratus-policy check``)."""
+        return self._allowed(rule, flatten_target(target), dict(creds))
+
+    def _allowed(self, rule: str, target: dict, creds: dict) -> bool:
+        """oslo.policy's ``Enforcer.authorize`` without its per-call overheads.
+
+        The same decision: an unregistered rule raises PolicyNotRegistered; a token of
+        a scope the rule does not take (e.g. system for a project rule) is refused; then
+        the rule's check tree is evaluated against the rules in force. What oslo spends
+        on every call and this does not: re-checking whether rules need loading (this
+        class loads them), logging the credentials, and inspecting the signature of
+        every node of the tree (:func:`_evaluate`).
+        """
         self.reload_if_changed()
-        return bool(self._enforcer.authorize(rule, flatten_target(target), creds,
-                                             do_raise=False))
+        default = self._defaults.get(rule)
+        if default is None:
+            raise oslo_policy.PolicyNotRegistered(rule)
+        if creds.get("system_scope"):
+            creds["system"] = creds["system_scope"]  # as oslo.policy maps it
+        if not self._enforcer._enforce_scope(creds, default, do_raise=False):
+            return False
+        rules = self._rules  # one read: a concurrent reload swaps the whole set
+        try:
+            check = rules[rule]  # Rules falls back to the default rule, as in oslo
+        except KeyError:
+            return False
+        return check is not None and bool(_evaluate(check, target, creds, self._enforcer,
+                                                     rules, rule))
 
     def effective(self) -> dict[str, str]:
         """Rule name -> the check string in force (the override, else the default)."""
@@ -122,10 +150,48 @@ class Policy:
         rules = {name: self._default_check(rule) for name, rule in self._defaults.items()}
         rules.update({name: _parse(check) for name, check in overrides.items()})
         # One assignment swaps every rule at once; requests in flight see old or new.
-        self._enforcer.set_rules(oslo_policy.Rules(rules, self._enforcer.default_rule),
-                                 overwrite=True, use_conf=False)
+        self._enforcer.set_rules(rules, overwrite=True, use_conf=False)
+        self._rules = self._enforcer.rules
         self.overrides = overrides
         self._stamp = stamp
+
+
+def _evaluate(check: _checks.BaseCheck, target: dict, creds: dict,
+              enforcer: oslo_policy.Enforcer, rules: oslo_policy.Rules, current: str):
+    """Evaluate ``check`` exactly as oslo.policy's checks evaluate themselves.
+
+    And/Or/Not and ``rule:`` references are walked here with the semantics of their
+    oslo classes (a missing or failing ``rule:`` reference denies); every other check
+    (role, credential comparisons, literals, http and any custom kind) is called as
+    oslo calls it. oslo's own walk inspects each node's signature on every call, which
+    made policy a tenth of a placement write.
+    """
+    kind = type(check)
+    if kind is _checks.OrCheck:
+        return any(_evaluate(c, target, creds, enforcer, rules, current) for c in check.rules)
+    if kind is _checks.AndCheck:
+        return all(_evaluate(c, target, creds, enforcer, rules, current) for c in check.rules)
+    if kind is _checks.NotCheck:
+        return not _evaluate(check.rule, target, creds, enforcer, rules, current)
+    if kind is _checks.RuleCheck:
+        try:
+            return _evaluate(rules[check.match], target, creds, enforcer, rules, current)
+        except KeyError:
+            return False  # as in oslo, a KeyError anywhere below a rule: denies
+    if _takes_current_rule(kind):
+        return check(target, creds, enforcer, current)
+    return check(target, creds, enforcer)
+
+
+_ARITY: dict[type, bool] = {}
+
+
+def _takes_current_rule(kind: type) -> bool:
+    """Whether a check class's ``__call__`` takes ``current_rule`` (oslo's test, memoised)."""
+    takes = _ARITY.get(kind)
+    if takes is None:
+        takes = _ARITY[kind] = len(inspect.getfullargspec(kind.__call__).args) > 4
+    return takes
 
 
 def make_enforcer(conf: cfg.ConfigOpts, *, use_conf: bool = False) -> oslo_policy.Enforcer:
@@ -135,6 +201,11 @@ def make_enforcer(conf: cfg.ConfigOpts, *, use_conf: bool = False) -> oslo_polic
     ``use_conf=True``: oslo.policy reads the file, as its command-line tools expect.
     """
     enforcer = oslo_policy.Enforcer(conf, use_conf=use_conf)  # registers [oslo_policy]
+    # With enforce_new_defaults = false oslo warns, rule by rule and on every load, that
+    # a default changed: for Stratus's own defaults that is by design, and Policy logs it
+    # once. Its other warnings stay: a deprecated rule name overridden in the policy file,
+    # a rule deprecated for removal that the file still sets.
+    enforcer.suppress_default_change_warnings = True
     enforcer.policy_file = resolve_policy_file(conf)
     enforcer.policy_path = enforcer.policy_file if os.path.exists(enforcer.policy_file) \
         else None

@@ -21,6 +21,12 @@ placement_opts = [
         help="Return a random sample of the allocation candidates when a limit applies "
              "(trees are visited in random order); otherwise a fixed order, by root "
              "provider."),
+    cfg.IntOpt(
+        "max_allocation_candidates", default=-1, min=-1,
+        help="Upper bound on the allocation candidates one GET /allocation_candidates "
+             "generates, whatever its limit asks (a request's limit still applies below "
+             "it): bounds the time and memory of requests against wide trees, where the "
+             "combinations multiply. -1 (or 0): no bound beyond the request's limit."),
 ]
 
 

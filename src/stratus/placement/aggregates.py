@@ -19,8 +19,8 @@ def for_provider(conn: sa.Connection, provider_id: int) -> list[str]:
 def replace(conn: sa.Connection, provider_id: int, uuids: list[str]) -> None:
     """Make ``uuids`` the provider's whole set of aggregates."""
     ids = db.ensure_named(conn, agg, "uuid", uuids) if uuids else {}
-    current = set(conn.execute(sa.select(rpa.c.aggregate_id)
-                               .where(rpa.c.resource_provider_id == provider_id)).scalars())
+    current = set(conn.execute(db.by_parent(rpa, "aggregate_id", "resource_provider_id"),
+                               {"parent": provider_id}).scalars())
     wanted = set(ids.values())
     if current - wanted:
         conn.execute(rpa.delete().where(rpa.c.resource_provider_id == provider_id,

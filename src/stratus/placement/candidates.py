@@ -129,9 +129,12 @@ class _Search:
     """One GET /allocation_candidates: the resolved request, loaded trees, answers so far."""
 
     def __init__(self, conn: sa.Connection, request: CandidateRequest, *,
-                 nested_aware: bool, randomize: bool):
+                 nested_aware: bool, randomize: bool, max_candidates: int | None = None):
         self.conn = conn
         self.request = request
+        # Generation stops at the request's limit or the operator's bound, the lower.
+        self.limit = min((n for n in (request.limit, max_candidates) if n and n > 0),
+                         default=None)
         self.nested_aware = nested_aware
         self.randomize = randomize
         rc_ids = data.resolve_names(conn, request.resource_class_names(),
@@ -181,7 +184,7 @@ class _Search:
         """Roots to visit, in batches: all at once without a limit, else growing pages."""
         roots_filter = self._root_filter()
         params = roots_filter.params()
-        limit = self.request.limit
+        limit = self.limit
         if self.randomize or limit is None:
             roots = list(self.conn.execute(roots_filter.statement(paged=False),
                                            params).scalars())
@@ -341,7 +344,7 @@ class _Search:
         if any(g.impossible for g in self.groups):
             return _empty()
         self._load_sharing()
-        limit = self.request.limit
+        limit = self.limit
         answers: list[AllocationRequest] = []
         seen: set = set()
         for batch in self._root_batches():
@@ -371,12 +374,14 @@ class _Search:
 
 
 def find_candidates(conn: sa.Connection, request: CandidateRequest, *, nested_aware: bool,
-                    randomize: bool = False) -> Candidates:
+                    randomize: bool = False, max_candidates: int | None = None) -> Candidates:
     """Allocation candidates for ``request``; ``nested_aware`` is microversion >= 1.29.
 
-    Raises NoSuchResourceClass / NoSuchTrait for names the database does not know.
+    At most ``max_candidates`` (when positive) are generated, however many ``limit``
+    allows. Raises NoSuchResourceClass / NoSuchTrait for names the database does not know.
     """
-    return _Search(conn, request, nested_aware=nested_aware, randomize=randomize).run()
+    return _Search(conn, request, nested_aware=nested_aware, randomize=randomize,
+                   max_candidates=max_candidates).run()
 
 
 # ---------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ def ensure_named(conn: sa.Connection, table: sa.Table, column: str,
     """
     key = table.c[column]
     wanted = set(values)
-    found = dict(conn.execute(_lookup(table, column), {"values": list(wanted)}).all())
+    found = ids_of(conn, table, column, wanted)
     for value in sorted(wanted - set(found)):
         try:
             with conn.begin_nested():
@@ -46,7 +46,26 @@ def ensure_named(conn: sa.Connection, table: sa.Table, column: str,
     return found
 
 
+def ids_of(conn: sa.Connection, table: sa.Table, column: str, values) -> dict:
+    """{value: id} for the ``values`` of ``column`` that exist in ``table``."""
+    values = list(values)
+    if not values:
+        return {}
+    return dict(conn.execute(_lookup(table, column), {"values": values}).all())
+
+
+def by_parent(table: sa.Table, column: str, parent_column: str) -> sa.Select:
+    """SELECT column WHERE parent_column = :parent, built once per (table, columns)."""
+    key = (table.name, column, parent_column)
+    statement = _BY_PARENT.get(key)
+    if statement is None:
+        statement = _BY_PARENT[key] = sa.select(table.c[column]).where(
+            table.c[parent_column] == sa.bindparam("parent"))
+    return statement
+
+
 _LOOKUPS: dict[tuple[str, str], sa.Select] = {}
+_BY_PARENT: dict[tuple[str, str, str], sa.Select] = {}
 
 
 def _lookup(table: sa.Table, column: str) -> sa.Select:

@@ -23,11 +23,20 @@ def capacity(record) -> int:
     return int((record["total"] - record["reserved"]) * record["allocation_ratio"])
 
 
+# Statements every inventory write runs, built once (their cache keys with them).
+_OF_PROVIDER = sa.bindparam("provider_id")
+_RECORDS = (sa.select(inv.c.resource_class_id, inv.c.updated_at, *[inv.c[f] for f in FIELDS])
+            .where(inv.c.resource_provider_id == _OF_PROVIDER))
+_CURRENT = (sa.select(inv.c.id, inv.c.resource_class_id)
+            .where(inv.c.resource_provider_id == _OF_PROVIDER))
+_INSERT = inv.insert()
+_UPDATE = (inv.update().where(inv.c.id == sa.bindparam("row_id"))
+           .values({f: sa.bindparam(f) for f in (*FIELDS, "updated_at")}))
+
+
 def for_provider(conn: sa.Connection, provider_id: int) -> dict[str, dict]:
     """{class name: record (FIELDS + updated_at)} of one provider."""
-    rows = conn.execute(sa.select(inv.c.resource_class_id, inv.c.updated_at,
-                                  *[inv.c[f] for f in FIELDS])
-                        .where(inv.c.resource_provider_id == provider_id)).all()
+    rows = conn.execute(_RECORDS, {"provider_id": provider_id}).all()
     names = resource_classes.names_for(conn, {r.resource_class_id for r in rows})
     return {names[r.resource_class_id]: dict(r._mapping) for r in rows}
 
@@ -73,22 +82,26 @@ def replace_all(conn: sa.Connection, provider, generation: int,
     ids = _class_ids(conn, provider.uuid, records)
     new_generation = providers.bump_generation(conn, provider.id, generation)
     current = {r.resource_class_id: r.id for r in conn.execute(
-        sa.select(inv.c.id, inv.c.resource_class_id)
-        .where(inv.c.resource_provider_id == provider.id))}
+        _CURRENT, {"provider_id": provider.id})}
     removed = set(current) - set(ids.values())
     if removed:
         _refuse_if_used(conn, provider, removed)
         conn.execute(inv.delete().where(inv.c.id.in_([current[i] for i in removed])))
     now = db.utcnow()
+    updates, inserts = [], []
     for name, record in records.items():
         values = {f: record[f] for f in FIELDS}
         if ids[name] in current:
-            conn.execute(inv.update().where(inv.c.id == current[ids[name]])
-                         .values(**values, updated_at=now))
+            updates.append({"row_id": current[ids[name]], **values, "updated_at": now})
         else:
-            conn.execute(inv.insert().values(resource_provider_id=provider.id,
-                                             resource_class_id=ids[name], **values,
-                                             created_at=now, updated_at=now))
+            inserts.append({"resource_provider_id": provider.id,
+                            "resource_class_id": ids[name], **values,
+                            "created_at": now, "updated_at": now})
+    # One statement each for all new and all changed classes (executemany).
+    if updates:
+        conn.execute(_UPDATE, updates)
+    if inserts:
+        conn.execute(_INSERT, inserts)
     return new_generation
 
 

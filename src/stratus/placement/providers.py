@@ -7,6 +7,7 @@ Rows returned carry the provider's own columns plus ``parent_provider_uuid`` and
 from __future__ import annotations
 
 import uuid as uuidlib
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 
@@ -32,9 +33,30 @@ SELECT = (sa.select(rp.c.id, rp.c.uuid, rp.c.name, rp.c.generation, rp.c.created
                        .outerjoin(_root, rp.c.root_provider_id == _root.c.id)))
 
 
+# Statements of the write paths every provider goes through, built once: SQLAlchemy
+# then finds their compiled form by a cache key computed once per statement object.
+_BY_UUID = SELECT.where(rp.c.uuid == sa.bindparam("uuid"))
+_INSERT = rp.insert()
+_SET_ROOT = rp.update().where(rp.c.id == sa.bindparam("row_id")).values(
+    root_provider_id=sa.bindparam("row_id"))
+_BUMP = (rp.update()
+         .where(rp.c.id == sa.bindparam("row_id"), rp.c.generation == sa.bindparam("expected"))
+         .values(generation=sa.bindparam("new_generation"),
+                 updated_at=sa.bindparam("now")))
+
+
+class Duplicate(Exception):
+    """A new provider's uuid or name is taken; :func:`conflict` says which, once the
+    failed transaction is rolled back."""
+
+    def __init__(self, uuid: str, name: str):
+        super().__init__(uuid, name)
+        self.uuid, self.name = uuid, name
+
+
 def get(conn: sa.Connection, uuid: str) -> sa.Row:
     """The provider ``uuid``, or NotFound."""
-    row = conn.execute(SELECT.where(rp.c.uuid == uuid)).first()
+    row = conn.execute(_BY_UUID, {"uuid": uuid}).first()
     if row is None:
         raise NotFound(f"No resource provider with uuid {uuid} found",
                        code=errors.RESOURCE_PROVIDER_NOT_FOUND)
@@ -42,7 +64,7 @@ def get(conn: sa.Connection, uuid: str) -> sa.Row:
 
 
 def find(conn: sa.Connection, uuid: str) -> sa.Row | None:
-    return conn.execute(SELECT.where(rp.c.uuid == uuid)).first()
+    return conn.execute(_BY_UUID, {"uuid": uuid}).first()
 
 
 def list_providers(conn: sa.Connection, *, uuid: str | None = None, name: str | None = None,
@@ -62,10 +84,15 @@ def list_providers(conn: sa.Connection, *, uuid: str | None = None, name: str | 
 
 
 def create(conn: sa.Connection, *, name: str, uuid: str | None,
-           parent_uuid: str | None) -> sa.Row:
-    """A new provider (a root, or a child of ``parent_uuid``)."""
+           parent_uuid: str | None):
+    """A new provider (a root, or a child of ``parent_uuid``), as :func:`get` shows it.
+
+    Raises :class:`Duplicate` when the uuid or name is taken: the transaction is then
+    spoilt on some databases, so the caller rolls it back and asks :func:`conflict`.
+    """
     uuid = str(uuidlib.UUID(uuid)) if uuid else str(uuidlib.uuid4())
     root_id = parent_id = None
+    root_uuid = uuid
     if parent_uuid is not None:
         if parent_uuid == uuid:
             raise BadRequest(f'Unable to create resource provider "{name}", {uuid}: parent '
@@ -76,30 +103,37 @@ def create(conn: sa.Connection, *, name: str, uuid: str | None,
             raise BadRequest(f'Unable to create resource provider "{name}", {uuid}: '
                              "parent provider UUID does not exist.")
         root_id, parent_id = parent.root_provider_id, parent.id
-    _check_unique(conn, uuid=uuid, name=name)
+        parent_uuid, root_uuid = parent.uuid, parent.root_provider_uuid
+    stamps = db.stamps()
     try:
-        with conn.begin_nested():
-            new_id = conn.execute(rp.insert().values(
-                uuid=uuid, name=name, generation=0, root_provider_id=root_id,
-                parent_provider_id=parent_id, **db.stamps())).inserted_primary_key[0]
+        new_id = conn.execute(_INSERT, {
+            "uuid": uuid, "name": name, "generation": 0, "root_provider_id": root_id,
+            "parent_provider_id": parent_id, **stamps}).inserted_primary_key[0]
     except sa.exc.IntegrityError as exc:
         if db.is_duplicate(exc):
-            raise Conflict(f"Conflicting resource provider name: {name} already exists.",
-                           code=errors.DUPLICATE_NAME) from None
+            raise Duplicate(uuid, name) from None
         raise
     if root_id is None:
-        conn.execute(rp.update().where(rp.c.id == new_id).values(root_provider_id=new_id))
-    return get(conn, uuid)
+        root_id = new_id
+        conn.execute(_SET_ROOT, {"row_id": new_id})
+    # What get() would read back, without reading it: every column was just written.
+    return SimpleNamespace(id=new_id, uuid=uuid, name=name, generation=0, **stamps,
+                           root_provider_id=root_id, parent_provider_id=parent_id,
+                           parent_provider_uuid=parent_uuid, root_provider_uuid=root_uuid)
 
 
-def _check_unique(conn: sa.Connection, *, uuid: str | None, name: str) -> None:
-    clash = conn.execute(sa.select(rp.c.uuid, rp.c.name).where(
+def conflict(conn: sa.Connection, clash: Duplicate) -> Conflict:
+    """The 409 for a :class:`Duplicate`, naming what exists (read after the rollback)."""
+    uuid, name = clash.uuid, clash.name
+    rows = conn.execute(sa.select(rp.c.uuid, rp.c.name).where(
         sa.or_(rp.c.uuid == uuid, rp.c.name == name))).all()
-    found = [f"uuid: {uuid}" for row in clash if row.uuid == uuid] + \
-        [f"name: {name}" for row in clash if row.name == name and row.uuid != uuid]
-    if found:
-        raise Conflict(f"Conflicting resource provider {', '.join(found)} already exists.",
-                       code=errors.DUPLICATE_NAME)
+    found = [f"uuid: {uuid}" for row in rows if row.uuid == uuid] + \
+        [f"name: {name}" for row in rows if row.name == name and row.uuid != uuid]
+    if not found:  # the clashing provider was deleted meanwhile
+        return Conflict(f"Conflicting resource provider name: {name} already exists.",
+                        code=errors.DUPLICATE_NAME)
+    return Conflict(f"Conflicting resource provider {', '.join(found)} already exists.",
+                    code=errors.DUPLICATE_NAME)
 
 
 def update(conn: sa.Connection, uuid: str, changes: dict, *, allow_reparenting: bool) -> sa.Row:
@@ -201,9 +235,8 @@ def bump_generation(conn: sa.Connection, provider_id: int, expected: int) -> int
     Runs inside the caller's write transaction, so the change it guards and the
     generation bump commit (or fail) together.
     """
-    done = conn.execute(rp.update()
-                        .where(rp.c.id == provider_id, rp.c.generation == expected)
-                        .values(generation=expected + 1, updated_at=db.utcnow()))
+    done = conn.execute(_BUMP, {"row_id": provider_id, "expected": expected,
+                                "new_generation": expected + 1, "now": db.utcnow()})
     if done.rowcount != 1:
         raise errors.concurrent_update()
     return expected + 1

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 from oslo_config import cfg
 
+from stratus.common import db
 from stratus.common.policy import Policy
 from stratus.placement import resource_classes, traits
 
@@ -19,6 +20,7 @@ class PlacementService:
         self.conf = conf
         self.engine = engine
         self.policy = policy
+        self._writer = db.writer(engine)
 
     def ensure_standards(self) -> None:
         """Write the standard resource classes and traits this release knows (idempotent)."""
@@ -28,14 +30,11 @@ class PlacementService:
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sa.Connection]:
-        """A write transaction; on SQLite it holds the write lock from its first statement.
+        """A write transaction; on SQLite it holds the write lock from BEGIN (IMMEDIATE).
 
         SQLite's deferred BEGIN would let two writers read, then fail the later one with
-        SQLITE_BUSY when it tries to write; a no-op write first makes the second writer
-        wait (busy timeout) instead, so writers queue like row locks elsewhere.
+        SQLITE_BUSY when it tries to write; taking the lock at BEGIN makes the second
+        writer wait (busy timeout) instead, so writers queue like row locks elsewhere.
         """
-        with self.engine.begin() as conn:
-            if conn.dialect.name == "sqlite":
-                conn.exec_driver_sql("UPDATE resource_providers SET generation = generation "
-                                     "WHERE 0 = 1")
+        with self._writer.begin() as conn:
             yield conn

@@ -22,11 +22,7 @@ def ensure_standard(conn: sa.Connection) -> None:
 
 def ids_for(conn: sa.Connection, names) -> dict[str, int]:
     """{name: id} of the traits in ``names`` that exist."""
-    names = list(names)
-    if not names:
-        return {}
-    rows = conn.execute(sa.select(traits.c.name, traits.c.id).where(traits.c.name.in_(names)))
-    return dict(rows.all())
+    return db.ids_of(conn, traits, "name", names)
 
 
 def for_provider(conn: sa.Connection, provider_id: int) -> list[str]:
@@ -39,8 +35,8 @@ def for_provider(conn: sa.Connection, provider_id: int) -> list[str]:
 def replace_for_provider(conn: sa.Connection, provider_id: int, ids: set[int]) -> None:
     """Make the trait ids ``ids`` the provider's whole set of traits."""
     rpt = t.resource_provider_traits
-    current = set(conn.execute(sa.select(rpt.c.trait_id)
-                               .where(rpt.c.resource_provider_id == provider_id)).scalars())
+    current = set(conn.execute(db.by_parent(rpt, "trait_id", "resource_provider_id"),
+                               {"parent": provider_id}).scalars())
     if current - ids:
         conn.execute(rpt.delete().where(rpt.c.resource_provider_id == provider_id,
                                         rpt.c.trait_id.in_(current - ids)))

@@ -15,7 +15,7 @@ import orjson
 from stratus.common.wsgi import errors
 from stratus.common.wsgi.app import Request
 from stratus.common.wsgi.body import MAX_BODY_BYTES
-from stratus.placement import candidates
+from stratus.placement import candidates, providers
 from stratus.placement.request_groups import parse_provider_filters
 from stratus.placement.schemas import Schema
 from stratus.placement.service import PlacementService
@@ -41,6 +41,21 @@ def reading(req: Request) -> Iterator:
     authorize(req)
     with req.service.engine.connect() as conn:
         yield conn
+
+
+def provider_first(req: Request, uuid: str, parse: Callable[[], Any]) -> Any:
+    """``parse()`` (reading and checking the body), but a provider that does not exist
+    answers 404 before any complaint about the body, as Placement looks it up first.
+
+    The lookup runs only when the body is refused: a good body goes on to the write
+    transaction, which looks the provider up (and answers 404) anyway.
+    """
+    try:
+        return parse()
+    except errors.APIError:
+        with req.service.engine.connect() as conn:
+            providers.get(conn, uuid)
+        raise
 
 
 def want(req: Request, low: tuple[int, int]) -> bool:

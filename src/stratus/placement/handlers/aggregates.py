@@ -5,7 +5,15 @@ from __future__ import annotations
 from stratus.common.wsgi.app import Request, send
 from stratus.common.wsgi.errors import Conflict
 from stratus.placement import aggregates, errors, providers, schemas, views
-from stratus.placement.handlers import authorize, json_body, reading, require_json, service, want
+from stratus.placement.handlers import (
+    authorize,
+    json_body,
+    provider_first,
+    reading,
+    require_json,
+    service,
+    want,
+)
 
 GENERATION_CONFLICT = ("Resource provider's generation already changed. Please update the "
                        "generation and try again.")
@@ -29,9 +37,8 @@ def list_aggregates(req: Request, resp, uuid: str) -> None:
 def set_aggregates(req: Request, resp, uuid: str) -> None:
     require_json(req)
     authorize(req)
-    with service(req).engine.connect() as conn:
-        providers.get(conn, uuid)
-    body = json_body(req, schemas.pick(schemas.AGGREGATES_BY_VERSION, req.version))
+    body = provider_first(req, uuid, lambda: json_body(
+        req, schemas.pick(schemas.AGGREGATES_BY_VERSION, req.version)))
     with service(req).write() as conn:
         provider = providers.get(conn, uuid)
         generation = provider.generation

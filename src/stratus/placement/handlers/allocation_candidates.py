@@ -11,13 +11,14 @@ from stratus.placement.request_groups import parse_candidate_request
 
 def list_allocation_candidates(req: Request, resp) -> None:
     """Allocation requests that would fit now, and summaries of the providers involved."""
-    randomize = req.service.conf.placement.randomize_allocation_candidates
+    options = req.service.conf.placement
     with reading(req) as conn:
         request = parse_candidate_request(req.params, req.version)
         try:
             found = candidates.find_candidates(conn, request,
                                                nested_aware=req.version.matches((1, 29)),
-                                               randomize=randomize)
+                                               randomize=options.randomize_allocation_candidates,
+                                               max_candidates=options.max_allocation_candidates)
         except candidates.NoSuchResourceClass as exc:
             raise errors.BadRequest(
                 f"Invalid resource class in resources parameter: {exc}") from None

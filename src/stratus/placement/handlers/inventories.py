@@ -5,7 +5,15 @@ from __future__ import annotations
 from stratus.common.wsgi.app import Request, send
 from stratus.common.wsgi.errors import NotFound
 from stratus.placement import errors, inventories, providers, schemas, views
-from stratus.placement.handlers import authorize, json_body, reading, require_json, service, want
+from stratus.placement.handlers import (
+    authorize,
+    json_body,
+    provider_first,
+    reading,
+    require_json,
+    service,
+    want,
+)
 
 
 def _provider(conn, uuid: str):
@@ -48,11 +56,14 @@ def list_inventories(req: Request, resp, uuid: str) -> None:
 def set_inventories(req: Request, resp, uuid: str) -> None:
     require_json(req)
     authorize(req)
-    with service(req).engine.connect() as conn:
-        _provider(conn, uuid)
-    body = json_body(req, schemas.INVENTORIES_SET)
-    records = {name: _with_defaults(r) for name, r in body["inventories"].items()}
-    inventories.check_capacity(uuid, records, reserved_may_equal_total=want(req, (1, 26)))
+
+    def parse():
+        body = json_body(req, schemas.INVENTORIES_SET)
+        records = {name: _with_defaults(r) for name, r in body["inventories"].items()}
+        inventories.check_capacity(uuid, records, reserved_may_equal_total=want(req, (1, 26)))
+        return body, records
+
+    body, records = provider_first(req, uuid, parse)
     with service(req).write() as conn:
         provider = _provider(conn, uuid)
         _generation_matches(provider, body["resource_provider_generation"])
@@ -72,12 +83,15 @@ def delete_inventories(req: Request, resp, uuid: str) -> None:
 def create_inventory(req: Request, resp, uuid: str) -> None:
     require_json(req)
     authorize(req)
-    with service(req).engine.connect() as conn:
-        _provider(conn, uuid)
-    body = _with_defaults(json_body(req, schemas.INVENTORY_CREATE))
+
+    def parse():
+        body = _with_defaults(json_body(req, schemas.INVENTORY_CREATE))
+        inventories.check_capacity(uuid, {body["resource_class"]: body}, action="create",
+                                   reserved_may_equal_total=want(req, (1, 26)))
+        return body
+
+    body = provider_first(req, uuid, parse)
     name = body["resource_class"]
-    inventories.check_capacity(uuid, {name: body}, action="create",
-                               reserved_may_equal_total=want(req, (1, 26)))
     with service(req).write() as conn:
         provider = _provider(conn, uuid)
         generation = inventories.add(conn, provider, name, body)
@@ -99,11 +113,14 @@ def show_inventory(req: Request, resp, uuid: str, resource_class: str) -> None:
 def update_inventory(req: Request, resp, uuid: str, resource_class: str) -> None:
     require_json(req)
     authorize(req)
-    with service(req).engine.connect() as conn:
-        _provider(conn, uuid)
-    body = _with_defaults(json_body(req, schemas.INVENTORY_UPDATE))
-    inventories.check_capacity(uuid, {resource_class: body},
-                               reserved_may_equal_total=want(req, (1, 26)))
+
+    def parse():
+        body = _with_defaults(json_body(req, schemas.INVENTORY_UPDATE))
+        inventories.check_capacity(uuid, {resource_class: body},
+                                   reserved_may_equal_total=want(req, (1, 26)))
+        return body
+
+    body = provider_first(req, uuid, parse)
     with service(req).write() as conn:
         provider = _provider(conn, uuid)
         _generation_matches(provider, body["resource_provider_generation"])

@@ -9,6 +9,7 @@ from stratus.placement.handlers import (
     check_accept,
     json_body,
     provider_filter,
+    provider_first,
     query,
     reading,
     require_json,
@@ -34,9 +35,13 @@ def create_provider(req: Request, resp) -> None:
     require_json(req)
     authorize(req)
     body = json_body(req, schemas.pick(schemas.RP_CREATE_BY_VERSION, req.version))
-    with service(req).write() as conn:
-        row = providers.create(conn, name=body["name"], uuid=body.get("uuid"),
-                               parent_uuid=body.get("parent_provider_uuid"))
+    try:
+        with service(req).write() as conn:
+            row = providers.create(conn, name=body["name"], uuid=body.get("uuid"),
+                                   parent_uuid=body.get("parent_provider_uuid"))
+    except providers.Duplicate as clash:
+        with service(req).engine.connect() as conn:
+            raise providers.conflict(conn, clash) from None
     resp.set_header("Location", views.absolute(req, views.provider_url(req, row.uuid)))
     if want(req, (1, 20)):
         send(resp, views.provider(req, row))
@@ -55,9 +60,8 @@ def show_provider(req: Request, resp, uuid: str) -> None:
 def update_provider(req: Request, resp, uuid: str) -> None:
     require_json(req)
     authorize(req)
-    with service(req).engine.connect() as conn:
-        providers.get(conn, uuid)
-    body = json_body(req, schemas.pick(schemas.RP_UPDATE_BY_VERSION, req.version))
+    body = provider_first(req, uuid, lambda: json_body(
+        req, schemas.pick(schemas.RP_UPDATE_BY_VERSION, req.version)))
     with service(req).write() as conn:
         row = providers.update(conn, uuid, body, allow_reparenting=want(req, (1, 37)))
     send(resp, views.provider(req, row))
