@@ -20,6 +20,7 @@ from stratus.compute_api.handlers import (
     instance_actions,
     keypairs,
     quotas,
+    server_actions,
     server_details,
     server_groups,
     servers,
@@ -28,6 +29,7 @@ from stratus.compute_api.handlers import (
 from stratus.compute_api.handlers import versions as versions_h
 from stratus.compute_api.schemas import aggregates as aggregate_schemas
 from stratus.compute_api.schemas import flavors as flavor_schemas
+from stratus.compute_api.schemas import server_actions as server_action_schemas
 from stratus.compute_api.service import ComputeService
 
 V = "/v2.1"
@@ -79,6 +81,18 @@ ROUTES = [
                    "DELETE": servers.delete_server},
           rules={"GET": f"{P}:servers:show", "PUT": f"{P}:servers:update",
                  "DELETE": f"{P}:servers:delete"}),
+    Route(f"{SERVER}/action", {"POST": server_actions.server_action},
+          actions={"POST": {
+              "reboot": f"{P}:servers:reboot", "os-stop": f"{P}:servers:stop",
+              "os-start": f"{P}:servers:start", "pause": f"{P}:os-pause-server:pause",
+              "unpause": f"{P}:os-pause-server:unpause",
+              "suspend": f"{P}:os-suspend-server:suspend",
+              "resume": f"{P}:os-suspend-server:resume",
+              "lock": f"{P}:os-lock-server:lock", "unlock": f"{P}:os-lock-server:unlock",
+              "os-resetState": f"{P}:os-admin-actions:reset_state",
+              "os-getConsoleOutput": f"{P}:os-console-output"}},
+          checks={"POST": {"unlock_override": f"{P}:os-lock-server:unlock:unlock_override"}},
+          specs={"POST": Spec(body=server_action_schemas.action)}),
     Route(f"{SERVER}/metadata",
           {"GET": server_details.list_metadata, "POST": server_details.create_metadata,
            "PUT": server_details.replace_metadata},
@@ -164,11 +178,13 @@ ROUTES = [
 
 def make_service(conf: cfg.ConfigOpts, api_engine: sa.Engine, policy: Policy,
                  cells: CellDatabases | None = None,
-                 compute_task_api: conductor_api.ComputeTaskAPI | None = None
+                 compute_task_api: conductor_api.ComputeTaskAPI | None = None,
+                 compute_rpc: object | None = None, placement: object | None = None
                  ) -> ComputeService:
     cells = cells or CellDatabases(api_engine, cell_timeout_s=conf.cells.cell_timeout)
     return ComputeService(api_engine=api_engine, cells=cells, policy=policy,
-                          compute_task_api=compute_task_api or conductor_api.NotYetScheduled())
+                          compute_task_api=compute_task_api or conductor_api.NotYetScheduled(),
+                          compute_rpc=compute_rpc, placement=placement)
 
 
 def make_app(conf: cfg.ConfigOpts, compute: ComputeService, token_validator=None):

@@ -14,11 +14,16 @@ class ComputeService:
     """The compute API's dependencies, built once per process.
 
     ``cells`` is the cells layer's CellDatabases (engines per cell, scatter-gather);
-    ``compute_task_api`` is where a created server is handed on to be scheduled and built.
+    ``compute_task_api`` is where a created server is handed on to be scheduled and built;
+    ``compute_rpc`` (a ComputeRPC) reaches the compute agents and ``placement`` (a
+    PlacementClient) removes allocations of servers deleted locally. Without them (an API
+    with no conductor or agents) servers stay build requests and are deleted locally.
     """
 
     api_engine: sa.Engine
     cells: object
     policy: Policy
     compute_task_api: object
+    compute_rpc: object | None = None
+    placement: object | None = None
     max_limit: int = 1000

@@ -7,8 +7,15 @@ import datetime
 from stratus.cells import listing
 from stratus.common.wsgi.app import Request, send
 from stratus.common.wsgi.body import json_body
-from stratus.common.wsgi.errors import BadRequest, Forbidden, NotFound
-from stratus.compute_api import server_create, server_listing, server_lookup, server_states
+from stratus.common.wsgi.errors import BadRequest, Conflict, Forbidden, NotFound
+from stratus.compute_api import (
+    server_actions,
+    server_create,
+    server_delete,
+    server_listing,
+    server_lookup,
+    server_states,
+)
 from stratus.compute_api.handlers import (
     allowed,
     authorize,
@@ -204,7 +211,9 @@ def update_server(req: Request, resp, server_id: str) -> None:
 def delete_server(req: Request, resp, server_id: str) -> None:
     located = get_server(req, server_id)
     try:
-        server_lookup.delete(service(req).cells, located, req.auth)
+        server_delete.delete(service(req), located, req.auth)
     except server_lookup.ServerNotFound:
         raise NotFound(f"Instance {server_id} could not be found.") from None
+    except server_actions.ActionRefused as refused:
+        raise Conflict(str(refused)) from None
     send(resp, status=204)

@@ -52,6 +52,16 @@ def is_up(service: dict) -> bool:
     return seen is not None and utcnow() - seen <= SERVICE_DOWN_TIME
 
 
+def compute_service_is_up(cells: CellDatabases, cell: CellMapping, host: str) -> bool:
+    """Whether the compute service of ``host`` (in ``cell``) is up: known and seen lately."""
+    with cells.engine(cell).connect() as conn:
+        row = conn.execute(sa.select(services)
+                           .where(services.c.host == host, services.c.topic == "compute",
+                                  services.c.deleted == 0)
+                           .order_by(services.c.id.desc())).mappings().first()
+    return row is not None and is_up(dict(row))
+
+
 def list_services(cells: CellDatabases, *, host: str | None = None,
                   binary: str | None = None) -> list[CellRow]:
     query = sa.select(services).where(services.c.deleted == 0)
