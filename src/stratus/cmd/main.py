@@ -16,7 +16,7 @@ from oslo_log import log as oslo_log
 from stratus import conf as stratus_conf
 
 
-def _serve(conf, app, started: float, banner: str) -> int:
+def _serve(conf, app, started: float, banner: str, on_listening=None) -> int:
     from stratus.common.wsgi.server import Server
 
     server = Server(app, conf.api.host, conf.api.port, threads=conf.api.threads)
@@ -26,6 +26,8 @@ def _serve(conf, app, started: float, banner: str) -> int:
         print(f"stratus: cannot listen on {conf.api.host}:{conf.api.port}: {exc}",
               file=sys.stderr)
         return 1
+    if on_listening is not None:
+        on_listening()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -40,10 +42,13 @@ def _all_in_one(conf, args, started: float) -> int:
     from stratus.common.policy import Policy
 
     Policy(conf)  # a broken policy file stops us before any database is touched
-    cloud = AllInOne(conf)
+    cloud = AllInOne(conf, fake_hosts=args.fake_hosts)
     cloud.prepare()
     app = cloud.wsgi_app()
-    return _serve(conf, app, started, cloud.usage())
+    try:
+        return _serve(conf, app, started, cloud.usage(), on_listening=cloud.start_services)
+    finally:
+        cloud.stop_services()
 
 
 def _identity(conf, args, started: float) -> int:
@@ -91,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--cells", type=int, metavar="N",
                              help="map and sync N cells besides cell0 (default [cells] "
                                   "all_in_one_cells, 1)")
+            sub.add_argument("--fake-hosts", type=int, metavar="N", default=1,
+                             help="run the conductor, the scheduler and N compute agents "
+                                  "with the fake virt driver in this process (default 1)")
         sub.set_defaults(func=func)
     return parser
 

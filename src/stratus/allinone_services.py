@@ -1,0 +1,51 @@
+"""The all-in-one's RPC services: conductor, scheduler and N fake compute agents in-process.
+
+They share one RPC transport (``fake://`` unless configured otherwise) with the compute
+API of the same process. Agents report to Placement over HTTP, so they start only once the
+all-in-one's HTTP server is listening; the Placement client uses the service account that
+``AllInOne.prepare`` bootstrapped.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from oslo_config import cfg
+
+from stratus.cells.mappings import CellDatabases
+from stratus.common.rpc import RPC
+from stratus.compute_api.compute_rpc import ComputeRPC
+from stratus.conductor.manager import TOPIC as CONDUCTOR_TOPIC
+from stratus.conductor.manager import ConductorManager
+from stratus.scheduler.report import PlacementClient
+
+LOG = logging.getLogger(__name__)
+
+# Exceptions that cross RPC as their own class (the rest arrive as RemoteError).
+REMOTE_ERRORS = ("stratus.scheduler.errors",)
+
+
+class InProcessServices:
+    """Builds, starts and stops the in-process services around one RPC transport."""
+
+    def __init__(self, conf: cfg.ConfigOpts, cells: CellDatabases, fake_hosts: int):
+        self.conf = conf
+        self.cells = cells
+        self.fake_hosts = fake_hosts
+        self.rpc = RPC(conf, allowed_remote_exmods=REMOTE_ERRORS)
+        self.placement = PlacementClient.from_conf(conf)
+        self.compute_rpc = ComputeRPC(self.rpc)
+        self.agents: list = []
+
+    def start(self) -> None:
+        """Start the scheduler and conductor, then the agents (which report to Placement)."""
+        self.rpc.server(SCHEDULER_TOPIC, [self._scheduler()], server="scheduler").start()
+        conductor = ConductorManager(self.cells, self.rpc.client(SCHEDULER_TOPIC),
+                                     self.compute_rpc, self.placement)
+        self.rpc.server(CONDUCTOR_TOPIC, [conductor], server="conductor").start()
+        self.agents = self._start_agents()
+
+    def stop(self) -> None:
+        for agent in self.agents:
+            agent.stop()
+        self.rpc.cleanup()
