@@ -16,10 +16,9 @@ from oslo_config import cfg
 from stratus.cells import mappings, schema_cell, setup
 from stratus.cells import schema_api as api
 from stratus.cells.mappings import CellMapping, MappingNotFound
+from stratus.cells.schema_cell import COMPUTE_BINARY
 from stratus.common.db import make_engine
 
-# The service binary whose hosts discover_hosts --by-service maps.
-COMPUTE_BINARY = "nova-compute"
 # map_instances works in batches of this size when --max-count is not given.
 MAP_INSTANCES_BATCH = 50
 BAD_INPUT = 127

@@ -187,6 +187,10 @@ migrations = sa.Table(
     sa.Index("migrations_source_compute_dest_compute_idx", "source_compute", "dest_compute"),
 )
 
+# The binary name of compute agents' service rows: Nova's, which clients and
+# `cell_v2 discover_hosts --by-service` look for.
+COMPUTE_BINARY = "nova-compute"
+
 services = sa.Table(
     "services", metadata,
     _id(),

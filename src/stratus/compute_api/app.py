@@ -184,7 +184,8 @@ def make_service(conf: cfg.ConfigOpts, api_engine: sa.Engine, policy: Policy,
     cells = cells or CellDatabases(api_engine, cell_timeout_s=conf.cells.cell_timeout)
     return ComputeService(api_engine=api_engine, cells=cells, policy=policy,
                           compute_task_api=compute_task_api or conductor_api.NotYetScheduled(),
-                          compute_rpc=compute_rpc, placement=placement)
+                          compute_rpc=compute_rpc, placement=placement,
+                          service_down_time=conf.service_down_time)
 
 
 def make_app(conf: cfg.ConfigOpts, compute: ComputeService, token_validator=None):

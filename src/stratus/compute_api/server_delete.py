@@ -34,7 +34,8 @@ def delete(compute: ComputeService, located: Located, context: RequestContext) -
             return
     host = located.server.get("host")
     if host and compute.compute_rpc is not None and \
-            hosts.compute_service_is_up(compute.cells, located.cell, host):
+            hosts.compute_service_is_up(compute.cells, located.cell, host,
+                                        compute.service_down_time):
         _terminate_on_host(compute, located, context, host)
         return
     server_lookup.delete(compute.cells, located, context)

@@ -27,3 +27,5 @@ class ComputeService:
     compute_rpc: object | None = None
     placement: object | None = None
     max_limit: int = 1000
+    # [DEFAULT] service_down_time: seconds without a heartbeat before a service is down.
+    service_down_time: float = 60

@@ -12,13 +12,14 @@ from stratus.compute_api.views import isotime_micro
 def _services_by_zone(req: Request) -> dict[str, list[dict]]:
     zones = host_zones(req)
     by_zone: dict[str, list[dict]] = {}
-    for found in hosts.list_services(service(req).cells):
+    for found in hosts.list_services(service(req).cells,
+                                     down_time_s=service(req).service_down_time):
         by_zone.setdefault(zone_of(found.row, zones), []).append(found.row)
     return by_zone
 
 
 def _zone(name: str, services: list[dict], hosts_body) -> dict:
-    available = any(not s["disabled"] and hosts.is_up(s) for s in services)
+    available = any(not s["disabled"] and s["up"] for s in services)
     return {"zoneName": name, "zoneState": {"available": available}, "hosts": hosts_body}
 
 
@@ -37,7 +38,7 @@ def list_zones_detail(req: Request, resp) -> None:
         by_host: dict[str, dict] = {}
         for svc in services:
             by_host.setdefault(svc["host"], {})[svc["binary"]] = {
-                "available": not svc["disabled"] and hosts.is_up(svc),
+                "available": not svc["disabled"] and svc["up"],
                 "active": not svc["disabled"],
                 "updated_at": isotime_micro(svc["updated_at"] or svc["created_at"])}
         body.append(_zone(name, services, by_host))

@@ -10,6 +10,10 @@ from stratus.compute_api.views import hosts as views
 from stratus.compute_api.views import paged
 
 
+def _nodes(req: Request) -> list[hosts.CellRow]:
+    return hosts.list_nodes(service(req).cells, service(req).service_down_time)
+
+
 def _page(req: Request, nodes: list[hosts.CellRow]) -> tuple[list[hosts.CellRow], int | None]:
     """Paging with limit and marker (an id) from 2.33."""
     if not want(req, "2.33"):
@@ -28,7 +32,7 @@ def _page(req: Request, nodes: list[hosts.CellRow]) -> tuple[list[hosts.CellRow]
 
 def _list(req: Request, resp, render, path: str) -> None:
     authorize(req)
-    nodes, limit = _page(req, hosts.list_nodes(service(req).cells))
+    nodes, limit = _page(req, _nodes(req))
     send(resp, paged("hypervisors", [render(node.row) for node in nodes], base=req.prefix,
                      path=path, params=req.params, limit=limit))
 
@@ -44,7 +48,7 @@ def list_hypervisors_detail(req: Request, resp) -> None:
 
 def show_hypervisor(req: Request, resp, hypervisor_ref: str) -> None:
     authorize(req)
-    for node in hosts.list_nodes(service(req).cells):
+    for node in _nodes(req):
         if str(node.row["id"]) == hypervisor_ref:
             send(resp, {"hypervisor": views.hypervisor_detail(node.row, req.version)})
             return
@@ -54,12 +58,12 @@ def show_hypervisor(req: Request, resp, hypervisor_ref: str) -> None:
 def statistics(req: Request, resp) -> None:
     authorize(req)
     details = [views.hypervisor_detail(node.row, req.version)
-               for node in hosts.list_nodes(service(req).cells)]
+               for node in _nodes(req)]
     send(resp, views.statistics(details))
 
 
 def _matching(req: Request, pattern: str) -> list[hosts.CellRow]:
-    found = [node for node in hosts.list_nodes(service(req).cells)
+    found = [node for node in _nodes(req)
              if pattern in node.row["hypervisor_hostname"]]
     if not found:
         raise NotFound(f"No hypervisor matching '{pattern}' could be found.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from stratus.cells import mappings
+from stratus.cells.schema_cell import COMPUTE_BINARY
 from stratus.common.wsgi.app import Request, send
 from stratus.common.wsgi.body import json_body
 from stratus.common.wsgi.errors import BadRequest, Conflict, NotFound
@@ -23,7 +24,7 @@ def host_zones(req: Request) -> dict[str, str]:
 
 
 def zone_of(row: dict, zones: dict[str, str]) -> str:
-    if row["binary"] != "nova-compute":
+    if row["binary"] != COMPUTE_BINARY:
         return INTERNAL_ZONE
     return zones.get(row["host"], az_store.DEFAULT_ZONE)
 
@@ -31,7 +32,8 @@ def zone_of(row: dict, zones: dict[str, str]) -> str:
 def list_services(req: Request, resp) -> None:
     authorize(req)
     found = hosts.list_services(service(req).cells, host=req.get_param("host"),
-                                binary=req.get_param("binary"))
+                                binary=req.get_param("binary"),
+                                down_time_s=service(req).service_down_time)
     zones = host_zones(req)
     send(resp, {"services": [views.service(s.row, zone_of(s.row, zones), req.version)
                              for s in found]})
@@ -78,11 +80,11 @@ def delete_service(req: Request, resp, service_ref: str) -> None:
     if not found:
         raise NotFound(f"Service {service_id} could not be found.")
     target = found[0]
-    if target.row["binary"] == "nova-compute" and hosts.count_instances_on_host(cells, target):
+    if target.row["binary"] == COMPUTE_BINARY and hosts.count_instances_on_host(cells, target):
         raise Conflict(f"Unable to delete compute service that is hosting instances. "
                        f"Migrate or delete the instances first on host {target.row['host']}.")
     hosts.delete_service(cells, target)
-    if target.row["binary"] == "nova-compute":
+    if target.row["binary"] == COMPUTE_BINARY:
         with cells.api_engine.begin() as conn:
             mappings.delete_host_mapping(conn, target.row["host"])
     send(resp, status=204)

@@ -7,17 +7,13 @@ that has a row with that id.
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from stratus.cells.mappings import CellDatabases, CellMapping, is_cell_failure
 from stratus.cells.schema_api import utcnow
-from stratus.cells.schema_cell import compute_nodes, instances, services
-
-# Nova's [DEFAULT] service_down_time: a service not seen for longer is "down".
-SERVICE_DOWN_TIME = datetime.timedelta(seconds=60)
+from stratus.cells.schema_cell import COMPUTE_BINARY, compute_nodes, instances, services
 
 
 @dataclass(frozen=True)
@@ -45,31 +41,40 @@ def _gather(cells: CellDatabases, query: sa.Select) -> list[CellRow]:
     return out
 
 
-def is_up(service: dict) -> bool:
+def is_up(service: dict, down_time_s: float) -> bool:
+    """Up unless forced down or its last heartbeat is older than ``down_time_s`` seconds
+    (``[DEFAULT] service_down_time``); a service that never reported counts from creation."""
     if service.get("forced_down"):
         return False
     seen = service.get("last_seen_up") or service.get("updated_at") or service.get("created_at")
-    return seen is not None and utcnow() - seen <= SERVICE_DOWN_TIME
+    return seen is not None and (utcnow() - seen).total_seconds() <= down_time_s
 
 
-def compute_service_is_up(cells: CellDatabases, cell: CellMapping, host: str) -> bool:
+def compute_service_is_up(cells: CellDatabases, cell: CellMapping, host: str,
+                          down_time_s: float) -> bool:
     """Whether the compute service of ``host`` (in ``cell``) is up: known and seen lately."""
     with cells.engine(cell).connect() as conn:
         row = conn.execute(sa.select(services)
-                           .where(services.c.host == host, services.c.topic == "compute",
+                           .where(services.c.host == host, services.c.binary == COMPUTE_BINARY,
                                   services.c.deleted == 0)
                            .order_by(services.c.id.desc())).mappings().first()
-    return row is not None and is_up(dict(row))
+    return row is not None and is_up(dict(row), down_time_s)
 
 
 def list_services(cells: CellDatabases, *, host: str | None = None,
-                  binary: str | None = None) -> list[CellRow]:
+                  binary: str | None = None, down_time_s: float | None = None
+                  ) -> list[CellRow]:
+    """Live services of every cell; with ``down_time_s`` each row gets ``up`` (is_up)."""
     query = sa.select(services).where(services.c.deleted == 0)
     if host is not None:
         query = query.where(services.c.host == host)
     if binary is not None:
         query = query.where(services.c.binary == binary)
-    return _gather(cells, query.order_by(services.c.id))
+    found = _gather(cells, query.order_by(services.c.id))
+    if down_time_s is not None:
+        for item in found:
+            item.row["up"] = is_up(item.row, down_time_s)
+    return found
 
 
 def update_service(cells: CellDatabases, found: CellRow, values: dict) -> dict:
@@ -86,7 +91,7 @@ def delete_service(cells: CellDatabases, found: CellRow) -> None:
     with cells.engine(found.cell).begin() as conn:
         conn.execute(sa.update(services).where(services.c.id == found.row["id"])
                      .values(deleted=services.c.id, deleted_at=now))
-        if found.row["binary"] == "nova-compute":
+        if found.row["binary"] == COMPUTE_BINARY:
             conn.execute(sa.update(compute_nodes)
                          .where(compute_nodes.c.host == found.row["host"],
                                 compute_nodes.c.deleted == 0)
@@ -100,12 +105,14 @@ def count_instances_on_host(cells: CellDatabases, found: CellRow) -> int:
                                    instances.c.deleted == 0)).scalar_one()
 
 
-def list_nodes(cells: CellDatabases) -> list[CellRow]:
-    """Live compute nodes of every cell, each with its service row as ``service``."""
+def list_nodes(cells: CellDatabases, down_time_s: float) -> list[CellRow]:
+    """Live compute nodes of every cell, each with its service row (with ``up``) as
+    ``service``."""
     nodes = _gather(cells, sa.select(compute_nodes).where(compute_nodes.c.deleted == 0)
                     .order_by(compute_nodes.c.id))
     by_cell_host = {(s.cell.uuid, s.row["host"]): s.row
-                    for s in list_services(cells, binary="nova-compute")}
+                    for s in list_services(cells, binary=COMPUTE_BINARY,
+                                           down_time_s=down_time_s)}
     return [CellRow(n.cell, {**n.row, "service": by_cell_host.get((n.cell.uuid, n.row["host"]))})
             for n in nodes]
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import orjson
 
 from stratus.common.wsgi.microversion import Version
-from stratus.compute_api.store.hosts import is_up
 from stratus.compute_api.views import isotime_micro
 
 
 def service(row: dict, zone: str, version: Version) -> dict:
     body = {"id": row["id"], "binary": row["binary"], "host": row["host"], "zone": zone,
             "status": "disabled" if row["disabled"] else "enabled",
-            "state": "up" if is_up(row) else "down",
+            "state": "up" if row["up"] else "down",
             "updated_at": isotime_micro(row["updated_at"] or row["created_at"]),
             "disabled_reason": row["disabled_reason"]}
     if version.matches((2, 11)):
@@ -23,7 +22,7 @@ def service(row: dict, zone: str, version: Version) -> dict:
 def hypervisor(row: dict) -> dict:
     svc = row.get("service")
     return {"id": row["id"], "hypervisor_hostname": row["hypervisor_hostname"],
-            "state": "up" if svc and is_up(svc) else "down",
+            "state": "up" if svc and svc["up"] else "down",
             "status": "disabled" if svc and svc["disabled"] else "enabled"}
 
 

@@ -1,0 +1,1 @@
+"""The compute agent: runs instances on one host through a virt driver and reports the host."""

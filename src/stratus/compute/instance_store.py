@@ -1,0 +1,144 @@
+"""Instance state writes of the compute agent, in its cell database.
+
+The manager is given one InstanceStore and never touches SQL itself, so a store that goes
+through the cell conductor over RPC (compute hosts without database credentials) can
+replace this direct one without changing the manager.
+"""
+
+from __future__ import annotations
+
+import traceback as tb
+
+import sqlalchemy as sa
+
+from stratus.cells.schema_api import utcnow
+from stratus.cells.schema_cell import instance_actions, instance_actions_events, instance_faults
+from stratus.cells.schema_cell import instances as instances_table
+from stratus.common.context import RequestContext
+from stratus.compute_api.store import NoSuchRow
+from stratus.compute_api.store import instance_actions as action_store
+from stratus.compute_api.store import instances as instance_rows
+
+# "Leave task_state alone" marker for update()'s expected_task_state.
+ANY = object()
+# Events are named after the manager method, as Nova names them (compute_<method>); an
+# event whose request has no action yet starts one named by this table.
+ACTION_OF_EVENT = {
+    "compute_build_and_run_instance": "create", "compute_terminate_instance": "delete",
+    "compute_reboot_instance": "reboot", "compute_stop_instance": "stop",
+    "compute_start_instance": "start", "compute_pause_instance": "pause",
+    "compute_unpause_instance": "unpause", "compute_suspend_instance": "suspend",
+    "compute_resume_instance": "resume",
+}
+
+
+class InstanceGone(LookupError):
+    """The instance was deleted (or never reached this cell)."""
+
+
+class UnexpectedTaskState(Exception):
+    """Another operation changed the instance's task_state first."""
+
+
+class InstanceStore:
+    """Reads and writes of instances, faults and action events in one cell database."""
+
+    def __init__(self, engine: sa.Engine):
+        self.engine = engine
+
+    def get(self, instance_uuid: str) -> dict:
+        """The live instance with its flavor parsed; InstanceGone if deleted."""
+        with self.engine.connect() as conn:
+            try:
+                return instance_rows.get(conn, instance_uuid)
+            except NoSuchRow:
+                raise InstanceGone(instance_uuid) from None
+
+    def update(self, instance_uuid: str, changes: dict, *,
+               expected_task_state: object = ANY) -> None:
+        """Apply ``changes``; with ``expected_task_state`` (a value or a tuple of values)
+        only if the task state still is one of them, else UnexpectedTaskState."""
+        query = sa.update(instances_table).where(instances_table.c.uuid == instance_uuid,
+                                                 instances_table.c.deleted == 0)
+        if expected_task_state is not ANY:
+            expected = expected_task_state if isinstance(expected_task_state, tuple) \
+                else (expected_task_state,)
+            allowed = [instances_table.c.task_state.in_([s for s in expected if s is not None])]
+            if None in expected:
+                allowed.append(instances_table.c.task_state.is_(None))
+            query = query.where(sa.or_(*allowed))
+        with self.engine.begin() as conn:
+            if conn.execute(query.values(**changes, updated_at=utcnow())).rowcount:
+                return
+            exists = conn.execute(sa.select(instances_table.c.task_state)
+                                  .where(instances_table.c.uuid == instance_uuid,
+                                         instances_table.c.deleted == 0)).first()
+        if exists is None:
+            raise InstanceGone(instance_uuid)
+        raise UnexpectedTaskState(f"Instance {instance_uuid} is in task_state "
+                                  f"{exists[0]}, expected {expected_task_state}")
+
+    def destroy(self, instance_uuid: str) -> None:
+        """Mark the instance deleted; nothing happens if it already is."""
+        with self.engine.begin() as conn:
+            try:
+                instance_rows.soft_delete(conn, instance_uuid)
+            except NoSuchRow:
+                pass
+
+    def add_fault(self, instance_uuid: str, error: BaseException, host: str,
+                  code: int = 500) -> None:
+        """Record why an operation failed (shown as the server's ``fault``)."""
+        details = "".join(tb.format_exception(error))
+        with self.engine.begin() as conn:
+            conn.execute(sa.insert(instance_faults).values(
+                instance_uuid=instance_uuid, code=code, message=str(error)[:255] or
+                type(error).__name__, details=details, host=host, created_at=utcnow()))
+
+    def event_start(self, context: RequestContext, instance_uuid: str, event: str,
+                    host: str) -> int:
+        """Start ``event`` on the request's instance action (started here if the caller
+        did not); returns the event's id for :meth:`event_finish`."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            action_id = conn.execute(
+                sa.select(instance_actions.c.id)
+                .where(instance_actions.c.instance_uuid == instance_uuid,
+                       instance_actions.c.request_id == context.request_id)
+                .order_by(instance_actions.c.id.desc())).scalar()
+            if action_id is None:
+                action_store.record(conn, instance_uuid,
+                                    ACTION_OF_EVENT.get(event, event), context)
+                action_id = conn.execute(
+                    sa.select(sa.func.max(instance_actions.c.id))
+                    .where(instance_actions.c.instance_uuid == instance_uuid,
+                           instance_actions.c.request_id == context.request_id)).scalar_one()
+            return conn.execute(sa.insert(instance_actions_events).values(
+                action_id=action_id, event=event, start_time=now, host=host,
+                created_at=now)).inserted_primary_key[0]
+
+    def event_finish(self, event_id: int, error: BaseException | None = None) -> None:
+        """Finish the event (and its action) as Success, or Error with the traceback."""
+        now = utcnow()
+        events = instance_actions_events
+        with self.engine.begin() as conn:
+            conn.execute(sa.update(events).where(events.c.id == event_id).values(
+                finish_time=now, updated_at=now,
+                result="Error" if error else "Success",
+                traceback="".join(tb.format_exception(error)) if error else None))
+            action_id = sa.select(events.c.action_id).where(events.c.id == event_id)
+            values = {"finish_time": now, "updated_at": now}
+            if error:
+                values["message"] = "Error"
+            conn.execute(sa.update(instance_actions)
+                         .where(instance_actions.c.id == action_id.scalar_subquery())
+                         .values(**values))
+
+    def on_host(self, host: str) -> list[dict]:
+        """Live instances whose host is ``host`` (uuid, states, flavor sizes)."""
+        t = instances_table
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(t.c.uuid, t.c.vm_state, t.c.task_state,
+                                          t.c.power_state, t.c.node)
+                                .where(t.c.host == host, t.c.deleted == 0)).mappings()
+            return [dict(row) for row in rows]

@@ -1,0 +1,1 @@
+"""Virt drivers: what a compute agent asks of a hypervisor, and the implementations."""
