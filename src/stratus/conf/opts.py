@@ -31,7 +31,7 @@ def register_all(conf: cfg.ConfigOpts) -> None:
 def list_opts():
     """Entry point for ``oslo-config-generator --namespace stratus``."""
     merged: dict[str | None, list] = {}
-    for group, group_opts in _groups():
+    for group, group_opts in [*_groups(), *placement.SAMPLE_GROUPS]:
         merged.setdefault(group, []).extend(group_opts)
     return [("DEFAULT" if group is None else group, group_opts)
             for group, group_opts in merged.items()]

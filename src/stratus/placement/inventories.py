@@ -1,7 +1,9 @@
 """Inventories of a provider: read, replace all, add, update or delete one; usage per class.
 
 Every write bumps the provider generation in the same transaction (see
-:func:`providers.bump_generation`), so a writer holding a stale generation gets 409.
+:func:`providers.bump_generation`), so a writer holding a stale generation gets 409. The
+bump comes first: it locks the provider row, so concurrent writers queue there and the
+later one gets 409 before it touches any inventory row (rather than colliding on them).
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ def replace_all(conn: sa.Connection, provider, generation: int,
     409 ``placement.inventory.inuse`` when a class that would disappear has allocations.
     """
     ids = _class_ids(conn, provider.uuid, records)
+    new_generation = providers.bump_generation(conn, provider.id, generation)
     current = {r.resource_class_id: r.id for r in conn.execute(
         sa.select(inv.c.id, inv.c.resource_class_id)
         .where(inv.c.resource_provider_id == provider.id))}
@@ -86,7 +89,7 @@ def replace_all(conn: sa.Connection, provider, generation: int,
             conn.execute(inv.insert().values(resource_provider_id=provider.id,
                                              resource_class_id=ids[name], **values,
                                              created_at=now, updated_at=now))
-    return providers.bump_generation(conn, provider.id, generation)
+    return new_generation
 
 
 def _refuse_if_used(conn: sa.Connection, provider, class_ids: set[int]) -> None:
@@ -111,6 +114,7 @@ def add(conn: sa.Connection, provider, name: str, record: dict) -> int:
     if name not in ids:
         raise BadRequest(f"Unable to create inventory for resource provider {provider.uuid}: "
                          f"No such resource class {name}.")
+    new_generation = providers.bump_generation(conn, provider.id, provider.generation)
     exists = conn.execute(sa.select(inv.c.id).where(
         inv.c.resource_provider_id == provider.id,
         inv.c.resource_class_id == ids[name])).first()
@@ -120,13 +124,14 @@ def add(conn: sa.Connection, provider, name: str, record: dict) -> int:
     conn.execute(inv.insert().values(resource_provider_id=provider.id,
                                      resource_class_id=ids[name],
                                      **{f: record[f] for f in FIELDS}, **db.stamps()))
-    return providers.bump_generation(conn, provider.id, provider.generation)
+    return new_generation
 
 
 def update_one(conn: sa.Connection, provider, generation: int, name: str,
                record: dict) -> int:
     """Change one class's inventory; returns the new generation."""
     rc_id = resource_classes.ids_for(conn, [name]).get(name)
+    new_generation = providers.bump_generation(conn, provider.id, generation)
     done = 0
     if rc_id is not None:
         done = conn.execute(inv.update().where(
@@ -135,16 +140,17 @@ def update_one(conn: sa.Connection, provider, generation: int, name: str,
     if not done:
         raise BadRequest(f"No inventory record with resource class for resource provider "
                          f"{provider.uuid}: No inventory of class {name} found.")
-    return providers.bump_generation(conn, provider.id, generation)
+    return new_generation
 
 
 def delete_one(conn: sa.Connection, provider, name: str) -> int:
     """Remove one class from the provider's inventory; returns the new generation."""
     rc_id = resource_classes.ids_for(conn, [name]).get(name)
+    new_generation = providers.bump_generation(conn, provider.id, provider.generation)
     if rc_id is not None:
         _refuse_if_used(conn, provider, {rc_id})
     done = 0 if rc_id is None else conn.execute(inv.delete().where(
         inv.c.resource_provider_id == provider.id, inv.c.resource_class_id == rc_id)).rowcount
     if not done:
         raise NotFound(f"No inventory of class {name} found for delete")
-    return providers.bump_generation(conn, provider.id, provider.generation)
+    return new_generation

@@ -39,9 +39,8 @@ def set_aggregates(req: Request, resp, uuid: str) -> None:
             if body["resource_provider_generation"] != generation:
                 raise Conflict(GENERATION_CONFLICT, code=errors.CONCURRENT_UPDATE)
             uuids = body["aggregates"]
+            generation = providers.bump_generation(conn, provider.id, generation)
         else:
             uuids = body
         aggregates.replace(conn, provider.id, uuids)
-        if want(req, (1, 19)):
-            generation = providers.bump_generation(conn, provider.id, generation)
     _send(req, resp, generation, uuids)

@@ -117,8 +117,8 @@ def set_provider_traits(req: Request, resp, uuid: str) -> None:
         missing = [n for n in body["traits"] if n not in ids]
         if missing:
             raise BadRequest(f"No such trait {', '.join(missing)}")
-        traits.replace_for_provider(conn, row.id, set(ids.values()))
         generation = providers.bump_generation(conn, row.id, row.generation)
+        traits.replace_for_provider(conn, row.id, set(ids.values()))
     _send_provider_traits(req, resp, generation, sorted(ids))
 
 
@@ -126,6 +126,6 @@ def delete_provider_traits(req: Request, resp, uuid: str) -> None:
     authorize(req)
     with service(req).write() as conn:
         row = providers.get(conn, uuid)
-        traits.replace_for_provider(conn, row.id, set())
         providers.bump_generation(conn, row.id, row.generation)
+        traits.replace_for_provider(conn, row.id, set())
     send(resp, status=204)

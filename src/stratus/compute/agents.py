@@ -1,0 +1,151 @@
+"""Compute agents in one process: ``stratus compute`` runs one, the all-in-one runs N.
+
+Agents of a process share one RPC transport, one Placement client and one timer thread;
+heartbeats and usage reports of all agents of a cell go out as one write per interval.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import socket
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from stratus.common.rpc import RPC, RPCServer
+from stratus.compute import service_records
+from stratus.compute.instance_store import InstanceStore
+from stratus.compute.manager import ComputeManager
+from stratus.compute.periodic import Ticker
+from stratus.compute.resource_tracker import ResourceTracker
+from stratus.virt.driver import ComputeDriver
+
+LOG = logging.getLogger(__name__)
+TOPIC = service_records.COMPUTE_TOPIC
+
+
+def load_driver(conf, host: str) -> ComputeDriver:
+    """The driver ``[DEFAULT] compute_driver`` names (``<module under stratus.virt>.<Class>``)."""
+    module_name, _, class_name = conf.compute_driver.rpartition(".")
+    cls = getattr(importlib.import_module(f"stratus.virt.{module_name}"), class_name)
+    from_conf = getattr(cls, "from_conf", None)
+    return from_conf(conf, host) if from_conf else cls(host)
+
+
+def default_host(conf) -> str:
+    return conf.host or socket.gethostname()
+
+
+@dataclass
+class ComputeAgent:
+    """One compute host: its driver, manager, resource tracker and RPC server."""
+
+    host: str
+    driver: ComputeDriver
+    manager: ComputeManager
+    tracker: ResourceTracker
+    service: dict
+    rpc_server: RPCServer
+    running: bool = True
+
+    @property
+    def node_uuid(self) -> str:
+        """The compute node's uuid, which is its resource provider's uuid."""
+        return self.tracker.node["uuid"]
+
+
+class ComputeAgents:
+    """Compute agents of one cell, started and stopped together or one by one.
+
+    ``api_engine`` and ``cell_id`` given (a process that can reach the API database): each
+    agent maps its host to the cell itself, as ``cell_v2 discover_hosts`` would; otherwise
+    the operator (or a periodic discover) does that.
+    """
+
+    def __init__(self, conf, rpc: RPC, cell_engine: sa.Engine, *, placement=None,
+                 api_engine: sa.Engine | None = None, cell_id: int | None = None,
+                 ticker: Ticker | None = None, driver_factory=load_driver):
+        self.conf = conf
+        self.rpc = rpc
+        self.cell_engine = cell_engine
+        self.placement = placement
+        self.api_engine = api_engine
+        self.cell_id = cell_id
+        self.store = InstanceStore(cell_engine)
+        self._driver_factory = driver_factory
+        self._conductor = rpc.client("conductor")
+        self._own_ticker = ticker is None
+        self.ticker = ticker or Ticker()
+        self.agents: dict[str, ComputeAgent] = {}
+        self._scheduled = False
+
+    def add(self, host: str) -> ComputeAgent:
+        """Register ``host`` (service, compute node, provider, mapping) and serve its RPC."""
+        driver = self._driver_factory(self.conf, host)
+        driver.init_host(host)
+        service = service_records.register_service(self.cell_engine, host)
+        tracker = ResourceTracker(self.conf, driver, self.cell_engine, service, self.placement)
+        tracker.start()
+        if self.api_engine is not None and self.cell_id is not None:
+            if not service_records.map_host(self.api_engine, self.cell_engine, host,
+                                            self.cell_id):
+                LOG.error("Host %s is mapped to another cell; not mapping it here", host)
+        manager = ComputeManager(host, driver, self.store, placement=self.placement,
+                                 conductor=self._conductor,
+                                 on_usage_change=tracker.mark_changed)
+        server = self.rpc.server(TOPIC, [manager], server=host)
+        server.start()
+        agent = ComputeAgent(host, driver, manager, tracker, service, server)
+        self.agents[host] = agent
+        return agent
+
+    def start(self, hosts: list[str]) -> list[ComputeAgent]:
+        """Add every host, then start the periodic heartbeats and usage reports."""
+        added = [self.add(host) for host in hosts]
+        self._schedule()
+        return added
+
+    def _schedule(self) -> None:
+        if self._scheduled:
+            return
+        self._scheduled = True
+        self.ticker.add(self.conf.report_interval, self.heartbeat)
+        self.ticker.add(self.conf.report_interval, self.report_usage)
+        if self.conf.update_resources_interval:
+            self.ticker.add(self.conf.update_resources_interval,
+                            lambda: self.report_usage(force=True))
+        self.ticker.start()
+
+    def heartbeat(self) -> None:
+        """One heartbeat for every running agent, in one write."""
+        service_records.heartbeat(self.cell_engine, [a.service["id"] for a in
+                                                     list(self.agents.values()) if a.running])
+
+    def report_usage(self, force: bool = False) -> None:
+        """Write the compute nodes whose usage changed (all of them with ``force``)."""
+        updates = []
+        for agent in list(self.agents.values()):
+            if agent.running:
+                update = agent.tracker.collect(force=force)
+                if update is not None:
+                    updates.append(update)
+        service_records.update_nodes(self.cell_engine, updates)
+
+    def stop_agent(self, host: str) -> None:
+        """Stop one agent as if its process died: no more RPC, no more heartbeats."""
+        agent = self.agents[host]
+        if agent.running:
+            agent.running = False
+            agent.rpc_server.stop()
+            agent.rpc_server.wait()
+
+    def stop(self) -> None:
+        running = [a for a in self.agents.values() if a.running]
+        for agent in running:
+            agent.running = False
+            agent.rpc_server.stop()
+        for agent in running:
+            agent.rpc_server.wait()
+        if self._own_ticker:
+            self.ticker.stop()

@@ -1,0 +1,244 @@
+"""ComputeManager: the RPC endpoint (topic ``compute``, server = host) of one compute host.
+
+Every operation moves the instance through Nova's state machine (task_state while the
+driver works, then vm_state/power_state from what the driver did), records an instance
+action event, and keeps Placement right: a failed build gives its allocation back, and so
+does terminate. Operations on one instance are serialised on this host.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import zlib
+from collections.abc import Callable
+
+from stratus.cells.schema_api import utcnow
+from stratus.common.context import RequestContext
+from stratus.compute.instance_store import ANY, InstanceGone, InstanceStore, UnexpectedTaskState
+from stratus.virt import power_state
+from stratus.virt.driver import ComputeDriver, InstanceNotFound
+
+LOG = logging.getLogger(__name__)
+
+# Striped per-instance locks: bounded memory however many instances a host has seen.
+_LOCK_STRIPES = 64
+
+
+class _Power:
+    """One power action: the task state while it runs and the vm_state it ends in."""
+
+    def __init__(self, event: str, task_state: str, vm_state: str,
+                 call: Callable[[ComputeDriver, dict], None]):
+        self.event, self.task_state, self.vm_state, self.call = event, task_state, vm_state, call
+
+
+_POWER_ACTIONS = {
+    "stop": _Power("compute_stop_instance", "powering-off", "stopped",
+                   lambda d, i: d.power_off(i)),
+    "start": _Power("compute_start_instance", "powering-on", "active",
+                    lambda d, i: d.power_on(i)),
+    "pause": _Power("compute_pause_instance", "pausing", "paused", lambda d, i: d.pause(i)),
+    "unpause": _Power("compute_unpause_instance", "unpausing", "active",
+                      lambda d, i: d.unpause(i)),
+    "suspend": _Power("compute_suspend_instance", "suspending", "suspended",
+                      lambda d, i: d.suspend(i)),
+    "resume": _Power("compute_resume_instance", "resuming", "active",
+                     lambda d, i: d.resume(i)),
+}
+
+
+class ComputeManager:
+    """Runs instances on ``host`` through ``driver``; state goes through ``store``.
+
+    ``placement`` is a PlacementClient (None: no Placement to keep right, e.g. driver-only
+    tests); ``conductor`` an RPC client of topic ``conductor`` for reschedules;
+    ``on_usage_change`` is called after an instance lands or leaves (the resource tracker
+    marks its node for the next periodic report).
+    """
+
+    def __init__(self, host: str, driver: ComputeDriver, store: InstanceStore, *,
+                 placement=None, conductor=None,
+                 on_usage_change: Callable[[], None] | None = None):
+        self.host = host
+        self.driver = driver
+        self.nodename = driver.get_available_nodes()[0]
+        self._store = store
+        self._placement = placement
+        self._conductor = conductor
+        self._on_usage_change = on_usage_change or (lambda: None)
+        self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
+
+    def _lock(self, instance_uuid: str) -> threading.Lock:
+        return self._locks[zlib.crc32(instance_uuid.encode()) % _LOCK_STRIPES]
+
+    def _delete_allocation(self, instance_uuid: str) -> None:
+        if self._placement is not None:
+            self._placement.delete_allocations(instance_uuid)
+
+    # -- build -----------------------------------------------------------------------------
+
+    def build_and_run_instance(self, context: RequestContext, instance_uuid: str,
+                               request_spec: dict, selection: dict | None = None,
+                               alternates: list | None = None) -> None:
+        """Spawn the instance here (cast by the conductor after the scheduler claimed it)."""
+        with self._lock(instance_uuid):
+            try:
+                event = self._store.event_start(context, instance_uuid,
+                                                "compute_build_and_run_instance", self.host)
+            except Exception:
+                LOG.exception("Could not record the build of %s", instance_uuid)
+                event = None
+            error = self._build(context, instance_uuid, request_spec, alternates or [])
+            if event is not None:
+                self._store.event_finish(event, error)
+
+    def _build(self, context: RequestContext, instance_uuid: str, request_spec: dict,
+               alternates: list) -> BaseException | None:
+        try:
+            self._store.update(instance_uuid, {"host": self.host, "node": self.nodename,
+                                               "vm_state": "building",
+                                               "task_state": "spawning"},
+                               expected_task_state=(None, "scheduling", "spawning"))
+            instance = self._store.get(instance_uuid)
+        except (InstanceGone, UnexpectedTaskState) as exc:
+            # Deleted (or being deleted) before it got here: nothing to build, and the
+            # allocation the scheduler made for it must not stay behind.
+            LOG.info("Not building %s: %s", instance_uuid, exc)
+            self._delete_allocation(instance_uuid)
+            return None
+        image_meta = dict(request_spec.get("image") or {})
+        image_meta.setdefault("id", instance.get("image_ref"))
+        try:
+            self.driver.spawn(instance, image_meta)
+        except Exception as exc:  # any driver failure ends in a reschedule or ERROR
+            LOG.warning("Build of %s failed on %s: %s", instance_uuid, self.host, exc)
+            self.driver.destroy(instance)
+            self._build_failed(context, instance_uuid, request_spec, alternates, exc)
+            return exc
+        try:
+            self._store.update(instance_uuid, {
+                "vm_state": "active", "task_state": None, "power_state": power_state.RUNNING,
+                "launched_at": utcnow()}, expected_task_state="spawning")
+        except (InstanceGone, UnexpectedTaskState):
+            LOG.info("%s was deleted while it was being built; cleaning up", instance_uuid)
+            self.driver.destroy(instance)
+            self._delete_allocation(instance_uuid)
+        self._on_usage_change()
+        return None
+
+    def _build_failed(self, context: RequestContext, instance_uuid: str, request_spec: dict,
+                      alternates: list, error: Exception) -> None:
+        self._delete_allocation(instance_uuid)
+        if alternates and self._conductor is not None:
+            try:
+                self._store.update(instance_uuid, {"host": None, "node": None,
+                                                   "task_state": "scheduling"})
+            except InstanceGone:
+                return
+            self._conductor.cast(context, "reschedule_instance", instance_uuid=instance_uuid,
+                                 request_spec=request_spec, alternates=alternates,
+                                 fault={"message": str(error) or type(error).__name__,
+                                        "code": 500, "host": self.host})
+            return
+        try:
+            self._store.update(instance_uuid, {"vm_state": "error", "task_state": None,
+                                               "power_state": power_state.NOSTATE})
+            self._store.add_fault(instance_uuid, error, self.host)
+        except InstanceGone:
+            pass
+
+    # -- delete ----------------------------------------------------------------------------
+
+    def terminate_instance(self, context: RequestContext, instance_uuid: str) -> None:
+        """Destroy the instance, mark it deleted and give its allocation back."""
+        with self._lock(instance_uuid):
+            event = self._store.event_start(context, instance_uuid,
+                                            "compute_terminate_instance", self.host)
+            error = None
+            try:
+                try:
+                    self._store.update(instance_uuid, {"task_state": "deleting"})
+                except InstanceGone:
+                    pass  # the API already marked it deleted (delete of a down host, ...)
+                self.driver.destroy({"uuid": instance_uuid})
+                self._store.destroy(instance_uuid)
+                self._delete_allocation(instance_uuid)
+                self._on_usage_change()
+            except Exception as exc:
+                LOG.exception("Terminate of %s failed", instance_uuid)
+                error = exc
+                self._fail(instance_uuid, exc, {"vm_state": "error", "task_state": None})
+            self._store.event_finish(event, error)
+
+    # -- power -----------------------------------------------------------------------------
+
+    def _power(self, context: RequestContext, instance_uuid: str, action: _Power,
+               call: Callable[[dict], None] | None = None) -> None:
+        with self._lock(instance_uuid):
+            event = self._store.event_start(context, instance_uuid, action.event, self.host)
+            error = None
+            try:
+                # The API may have set the task state already (Nova's API does).
+                self._store.update(instance_uuid, {"task_state": action.task_state},
+                                   expected_task_state=(None, action.task_state))
+                instance = self._store.get(instance_uuid)
+                (call or (lambda i: action.call(self.driver, i)))(instance)
+                info = self.driver.get_info(instance)
+                self._store.update(instance_uuid, {
+                    "vm_state": action.vm_state, "task_state": None,
+                    "power_state": info.state}, expected_task_state=action.task_state)
+            except (InstanceGone, UnexpectedTaskState) as exc:
+                error = exc
+            except Exception as exc:  # the driver refused: record why, keep the vm_state
+                LOG.warning("%s of %s failed: %s", action.event, instance_uuid, exc)
+                error = exc
+                self._fail(instance_uuid, exc, {"task_state": None})
+            self._store.event_finish(event, error)
+
+    def _fail(self, instance_uuid: str, error: Exception, changes: dict) -> None:
+        try:
+            self._store.update(instance_uuid, changes, expected_task_state=ANY)
+            self._store.add_fault(instance_uuid, error, self.host)
+        except InstanceGone:
+            pass
+
+    def reboot_instance(self, context: RequestContext, instance_uuid: str,
+                        reboot_type: str = "SOFT") -> None:
+        """SOFT or HARD reboot; the instance ends active and running."""
+        hard = reboot_type == "HARD"
+        action = _Power("compute_reboot_instance", "rebooting_hard" if hard else "rebooting",
+                        "active", lambda d, i: d.reboot(i, "HARD" if hard else "SOFT"))
+        self._power(context, instance_uuid, action)
+
+    def stop_instance(self, context: RequestContext, instance_uuid: str) -> None:
+        self._power(context, instance_uuid, _POWER_ACTIONS["stop"])
+
+    def start_instance(self, context: RequestContext, instance_uuid: str) -> None:
+        self._power(context, instance_uuid, _POWER_ACTIONS["start"])
+
+    def pause_instance(self, context: RequestContext, instance_uuid: str) -> None:
+        self._power(context, instance_uuid, _POWER_ACTIONS["pause"])
+
+    def unpause_instance(self, context: RequestContext, instance_uuid: str) -> None:
+        self._power(context, instance_uuid, _POWER_ACTIONS["unpause"])
+
+    def suspend_instance(self, context: RequestContext, instance_uuid: str) -> None:
+        self._power(context, instance_uuid, _POWER_ACTIONS["suspend"])
+
+    def resume_instance(self, context: RequestContext, instance_uuid: str) -> None:
+        self._power(context, instance_uuid, _POWER_ACTIONS["resume"])
+
+    # -- console ---------------------------------------------------------------------------
+
+    def get_console_output(self, context: RequestContext, instance_uuid: str,
+                           length: int | None = None) -> str:
+        """The console log (its last ``length`` lines when given). Call, not cast."""
+        try:
+            output = self.driver.get_console_output({"uuid": instance_uuid})
+        except InstanceNotFound:
+            raise InstanceGone(instance_uuid) from None
+        if length is None:
+            return output
+        lines = output.splitlines(keepends=True)
+        return "".join(lines[-length:]) if length > 0 else ""

@@ -1,0 +1,102 @@
+"""ResourceTracker: the compute node's record and its resource provider in Placement.
+
+The provider's uuid is the compute node's uuid. On start the tracker writes the whole
+provider (inventory, traits, aggregates), which heals anything changed behind its back;
+afterwards it pushes inventory only when what it would report changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+
+import sqlalchemy as sa
+
+from stratus.compute import service_records
+from stratus.virt.driver import ComputeDriver, HostResources
+
+LOG = logging.getLogger(__name__)
+
+
+def _custom_trait(name: str) -> str:
+    name = name.strip().upper()
+    return name if name.startswith("CUSTOM_") else f"CUSTOM_{name}"
+
+
+class ResourceTracker:
+    """One node of one host: its compute_nodes row and its Placement provider."""
+
+    def __init__(self, conf, driver: ComputeDriver, cell_engine: sa.Engine, service: dict,
+                 placement=None):
+        self.conf = conf
+        self.driver = driver
+        self.cell_engine = cell_engine
+        self.service = service
+        self.placement = placement
+        self.nodename = driver.get_available_nodes()[0]
+        self.node: dict | None = None
+        self._reported_inventory: dict | None = None
+        self._dirty = threading.Event()
+
+    @property
+    def ratios(self) -> dict[str, float]:
+        return {"cpu": self.conf.cpu_allocation_ratio, "ram": self.conf.ram_allocation_ratio,
+                "disk": self.conf.disk_allocation_ratio}
+
+    def inventory(self, resources: HostResources) -> dict[str, dict]:
+        """VCPU, MEMORY_MB and DISK_GB as Placement wants them, from the host's size and
+        the configured reserved amounts and allocation ratios."""
+        conf = self.conf
+
+        def one(total: int, reserved: int, ratio: float) -> dict:
+            return {"total": total, "reserved": min(reserved, total), "min_unit": 1,
+                    "max_unit": total, "step_size": 1, "allocation_ratio": ratio}
+
+        return {
+            "VCPU": one(resources.vcpus, conf.reserved_host_cpus, conf.cpu_allocation_ratio),
+            "MEMORY_MB": one(resources.memory_mb, conf.reserved_host_memory_mb,
+                             conf.ram_allocation_ratio),
+            "DISK_GB": one(resources.local_gb, math.ceil(conf.reserved_host_disk_mb / 1024),
+                           conf.disk_allocation_ratio),
+        }
+
+    def traits(self) -> set[str]:
+        """COMPUTE_NODE, the driver's COMPUTE_* capabilities, CPU flags as HW_CPU_X86_*,
+        and ``[compute] provider_traits`` as CUSTOM_*."""
+        return ({"COMPUTE_NODE"} | self.driver.capability_traits() | self.driver.cpu_traits()
+                | {_custom_trait(t) for t in self.conf.compute.provider_traits if t.strip()})
+
+    def start(self) -> dict:
+        """Write the compute node and the whole provider; returns the compute node row."""
+        resources = self.driver.get_available_resource(self.nodename)
+        self.node = service_records.register_node(self.cell_engine, self.service, resources,
+                                                  self.ratios)
+        if self.placement is not None:
+            uuid = self.node["uuid"]
+            self.placement.ensure_provider(uuid, self.nodename)
+            inventory = self.inventory(resources)
+            self.placement.set_inventory(uuid, inventory)
+            self._reported_inventory = inventory
+            self.placement.set_traits(uuid, sorted(self.traits()))
+            if self.conf.compute.provider_aggregates:
+                self.placement.set_aggregates(uuid, self.conf.compute.provider_aggregates)
+        return self.node
+
+    def mark_changed(self) -> None:
+        """An instance landed or left: the next :meth:`collect` reports usage."""
+        self._dirty.set()
+
+    def collect(self, force: bool = False) -> tuple[int, HostResources, dict] | None:
+        """The node's current size and use for a batched compute_nodes update (None when
+        nothing changed and not ``force``); pushes inventory to Placement if it changed."""
+        if self.node is None or not (force or self._dirty.is_set()):
+            return None
+        self._dirty.clear()
+        resources = self.driver.get_available_resource(self.nodename)
+        if self.placement is not None:
+            inventory = self.inventory(resources)
+            if inventory != self._reported_inventory:
+                self.placement.set_inventory(self.node["uuid"], inventory)
+                self._reported_inventory = inventory
+        return self.node["id"], resources, self.ratios

@@ -1,0 +1,1 @@
+"""The scheduler: Placement's allocation candidates, filtered and weighed, then claimed."""

@@ -1,0 +1,93 @@
+"""Helpers and fixtures for compute agent tests: synced API and cell databases (SQLite)
+and real in-process RPC."""
+
+from __future__ import annotations
+
+import time
+import uuid as uuidlib
+from dataclasses import dataclass
+
+import orjson
+import pytest
+import sqlalchemy as sa
+
+from stratus import conf as stratus_conf
+from stratus.cells import setup
+from stratus.cells.schema_api import utcnow
+from stratus.cells.schema_cell import instances
+from stratus.common.context import RequestContext
+from stratus.common.db import make_engine, migration
+from stratus.common.rpc import RPC
+
+FLAVOR = {"name": "m1.small", "vcpus": 1, "memory_mb": 512, "root_gb": 1, "ephemeral_gb": 0,
+          "swap": 0, "extra_specs": {}}
+IMAGE = "6b0e2f4e-5c1b-4c7e-9a51-0f6b0e2f4e5c"
+
+
+@dataclass
+class CellEnv:
+    conf: object
+    api: sa.Engine
+    cell: sa.Engine
+    cell_id: int
+    rpc: RPC
+
+    def add_instance(self, **fields) -> str:
+        """An instance as the conductor leaves it for the compute host: building, scheduled."""
+        uuid = str(uuidlib.uuid4())
+        row = dict(uuid=uuid, display_name="demo", project_id="p1", user_id="u1",
+                   vm_state="building", task_state="scheduling", power_state=0,
+                   flavor=orjson.dumps({"cur": FLAVOR}).decode(), memory_mb=512, vcpus=1,
+                   root_gb=1, ephemeral_gb=0, image_ref=IMAGE, deleted=0,
+                   created_at=utcnow())
+        row.update(fields)
+        with self.cell.begin() as conn:
+            conn.execute(sa.insert(instances).values(**row))
+        return uuid
+
+    def instance(self, uuid: str) -> dict:
+        with self.cell.connect() as conn:
+            return dict(conn.execute(sa.select(instances).where(instances.c.uuid == uuid))
+                        .mappings().one())
+
+    def wait_for(self, uuid: str, predicate, timeout: float = 10.0) -> dict:
+        """Poll the instance row until ``predicate(row)`` holds (deadline: ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            row = self.instance(uuid)
+            if predicate(row):
+                return row
+            if time.monotonic() > deadline:
+                raise AssertionError(f"instance never reached the state; last row: {row}")
+            time.sleep(0.02)
+
+
+def context(request_id: str | None = None) -> RequestContext:
+    return RequestContext(user_id="u1", project_id="p1", roles=["member"],
+                          request_id=request_id or f"req-{uuidlib.uuid4()}")
+
+
+def load_conf(tmp_path, **overrides):
+    return stratus_conf.load(None, {"state_dir": str(tmp_path), "transport_url": "fake://",
+                                    **overrides})
+
+
+@pytest.fixture
+def cell_env(tmp_path):
+    conf = load_conf(tmp_path, report_interval=1, update_resources_interval=0)
+    api = make_engine(f"sqlite:///{tmp_path}/api.sqlite")
+    cell_url = f"sqlite:///{tmp_path}/cell1.sqlite"
+    cell = make_engine(cell_url)
+    migration.sync("api", api)
+    migration.sync(setup.CELL_TREE, cell)
+    with api.begin() as conn:
+        mapping, _ = setup.ensure_cell(conn, name="cell1", transport_url="fake://",
+                                       database_connection=cell_url)
+    rpc = RPC(conf)
+    env = CellEnv(conf, api, cell, mapping.id, rpc)
+    try:
+        yield env
+    finally:
+        rpc.cleanup()
+        api.dispose()
+        cell.dispose()
