@@ -63,7 +63,7 @@ class AllInOne:
         self.databases = Databases(conf)
         self.base_url = bootstrap.public_base_url(conf)
         self.fake_hosts = fake_hosts
-        self.services: InProcessServices | None = None
+        self.rpc_services: InProcessServices | None = None
 
     def prepare(self) -> list[CloudEntry] | None:
         """Sync schemas, bootstrap on first start, refresh the catalog and client files."""
@@ -168,11 +168,11 @@ class AllInOne:
             return compute_app.make_service(self.conf, api_engine, policy)
         self._configure_placement_client()
         cells = CellDatabases(api_engine, cell_timeout_s=self.conf.cells.cell_timeout)
-        self.services = InProcessServices(self.conf, cells, self.fake_hosts)
+        self.rpc_services = InProcessServices(self.conf, cells, self.fake_hosts)
         return compute_app.make_service(
             self.conf, api_engine, policy, cells=cells,
-            compute_task_api=conductor_api.ConductorRPC(self.services.rpc),
-            compute_rpc=self.services.compute_rpc, placement=self.services.placement)
+            compute_task_api=conductor_api.ConductorRPC(self.rpc_services.rpc),
+            compute_rpc=self.rpc_services.compute_rpc, placement=self.rpc_services.placement)
 
     def _configure_placement_client(self) -> None:
         """The service account talks to our own Placement, unless a config file says else."""
@@ -187,12 +187,12 @@ class AllInOne:
 
     def start_services(self) -> None:
         """Start the conductor, scheduler and agents; call once the HTTP server listens."""
-        if self.services is not None:
-            self.services.start()
+        if self.rpc_services is not None:
+            self.rpc_services.start()
 
     def stop_services(self) -> None:
-        if self.services is not None:
-            self.services.stop()
+        if self.rpc_services is not None:
+            self.rpc_services.stop()
 
     # --- client files ---------------------------------------------------------------
 

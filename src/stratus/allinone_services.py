@@ -14,9 +14,12 @@ from oslo_config import cfg
 
 from stratus.cells.mappings import CellDatabases
 from stratus.common.rpc import RPC
+from stratus.compute.agents import ComputeAgents
 from stratus.compute_api.compute_rpc import ComputeRPC
 from stratus.conductor.manager import TOPIC as CONDUCTOR_TOPIC
 from stratus.conductor.manager import ConductorManager
+from stratus.scheduler.manager import TOPIC as SCHEDULER_TOPIC
+from stratus.scheduler.manager import SchedulerManager
 from stratus.scheduler.report import PlacementClient
 
 LOG = logging.getLogger(__name__)
@@ -35,7 +38,7 @@ class InProcessServices:
         self.rpc = RPC(conf, allowed_remote_exmods=REMOTE_ERRORS)
         self.placement = PlacementClient.from_conf(conf)
         self.compute_rpc = ComputeRPC(self.rpc)
-        self.agents: list = []
+        self.agents: ComputeAgents | None = None
 
     def start(self) -> None:
         """Start the scheduler and conductor, then the agents (which report to Placement)."""
@@ -45,7 +48,23 @@ class InProcessServices:
         self.rpc.server(CONDUCTOR_TOPIC, [conductor], server="conductor").start()
         self.agents = self._start_agents()
 
+    def _scheduler(self) -> SchedulerManager:
+        return SchedulerManager(self.cells, self.placement)
+
+    def _start_agents(self) -> ComputeAgents:
+        """N fake hosts in the first cell, each mapping itself as discover_hosts would."""
+        cell = self.cells.cells(refresh=True, include_cell0=False)[0]
+        agents = ComputeAgents(self.conf, self.rpc, self.cells.engine(cell),
+                               placement=self.placement, api_engine=self.cells.api_engine,
+                               cell_id=cell.id)
+        agents.start([fake_host_name(index) for index in range(1, self.fake_hosts + 1)])
+        return agents
+
     def stop(self) -> None:
-        for agent in self.agents:
-            agent.stop()
+        if self.agents is not None:
+            self.agents.stop()
         self.rpc.cleanup()
+
+
+def fake_host_name(index: int) -> str:
+    return f"fake-host-{index}"

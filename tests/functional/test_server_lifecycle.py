@@ -25,7 +25,9 @@ from harness import start_cloud, stop_cloud
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory):
-    running = start_cloud(tmp_path_factory.mktemp("lifecycle"), fake_hosts=2)
+    # Small hosts, so a flavor bigger than any of them is still within the default quota.
+    running = start_cloud(tmp_path_factory.mktemp("lifecycle"), fake_hosts=2,
+                          **{"fake_driver.memory_mb": 4096, "fake_driver.vcpus": 4})
     yield running
     stop_cloud(running)
 
