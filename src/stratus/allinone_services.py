@@ -49,7 +49,7 @@ class InProcessServices:
         self.agents = self._start_agents()
 
     def _scheduler(self) -> SchedulerManager:
-        return SchedulerManager(self.cells, self.placement)
+        return SchedulerManager(self.conf, self.placement, self.cells.api_engine, self.cells)
 
     def _start_agents(self) -> ComputeAgents:
         """N fake hosts in the first cell, each mapping itself as discover_hosts would."""

@@ -222,3 +222,64 @@ def test_a_server_deleted_before_it_is_built_is_never_built(cloud, world):
     while any(placement.allocations(server_id) for server_id in ids):
         assert time.monotonic() < deadline, [placement.allocations(i) for i in ids]
         time.sleep(0.05)
+
+
+def _drivers(cloud) -> dict:
+    return {host: agent.driver
+            for host, agent in cloud.aio.rpc_services.agents.agents.items()}
+
+
+def _build_results(compute, server_id: str) -> list[str]:
+    """Results of the build events of the server's create action, oldest first."""
+    actions = compute.get(f"/servers/{server_id}/os-instance-actions").json()
+    create = next(a for a in actions["instanceActions"] if a["action"] == "create")
+    action = compute.get(f"/servers/{server_id}/os-instance-actions/"
+                         f"{create['request_id']}").json()["instanceAction"]
+    events = sorted((e for e in action["events"]
+                     if e["event"] == "compute_build_and_run_instance"),
+                    key=lambda e: e["start_time"])
+    return [e["result"] for e in events]
+
+
+def test_a_build_that_fails_on_its_host_is_rescheduled_to_an_alternate(cloud, world):
+    """One host fails its next spawn; the server that meets the failure ends ACTIVE on the
+    other host with exactly one allocation, there."""
+    compute, placement = admin(cloud), world["placement"]
+    drivers = _drivers(cloud)
+    failing = sorted(drivers)[0]
+    drivers[failing].fail_next_spawns(1)
+    booted = []
+    try:
+        for index in range(6):  # the scheduler spreads: one of these meets the failure
+            booted.append(boot(compute, f"retry-{index}", world["flavor"]["id"],
+                               world["image"])["id"])
+            server = wait_for(compute, booted[-1], "ACTIVE", "ERROR")
+            results = _build_results(compute, booted[-1])
+            if len(results) > 1:
+                break
+        else:
+            pytest.fail(f"no boot was placed on {failing}")
+        assert results == ["Error", "Success"], results
+        assert server["status"] == "ACTIVE", server
+        assert server["OS-EXT-SRV-ATTR:host"] != failing
+        provider = _host_provider(placement, server)
+        assert list(placement.allocations(server["id"])) == [provider["uuid"]]
+    finally:
+        for server_id in booted:
+            compute.delete(f"/servers/{server_id}")
+        for server_id in booted:
+            wait_gone(compute, server_id)
+
+
+def test_a_build_that_fails_on_every_host_ends_in_error_with_the_last_fault(cloud, world):
+    compute, placement = admin(cloud), world["placement"]
+    for driver in _drivers(cloud).values():
+        driver.fail_next_spawns(1, reason="Injected spawn failure")
+    server_id = boot(compute, "doomed", world["flavor"]["id"], world["image"])["id"]
+    server = wait_for(compute, server_id, "ERROR")
+    assert _build_results(compute, server_id) == ["Error", "Error"]  # tried on both hosts
+    assert "Injected spawn failure" in server["fault"]["message"]
+    assert not server["OS-EXT-SRV-ATTR:host"]
+    assert placement.allocations(server_id) == {}
+    compute.delete(f"/servers/{server_id}")
+    wait_gone(compute, server_id)

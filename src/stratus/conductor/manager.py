@@ -84,10 +84,10 @@ class ConductorManager:
                 self._send_to_host(context, cell, instance_uuid, request_spec, alternate,
                                    alternates[index + 1:])
                 return
-        message, details = _fault_text(fault)
+        message, details, host = _fault_text(fault)
         LOG.warning("Build of %s failed with no host left: %s", instance_uuid, message)
         cell_landing.fail_build(self._cells, cell, instance_uuid, message=message,
-                                details=details)
+                                details=details, host=host)
 
     # --- steps -----------------------------------------------------------------------
 
@@ -141,9 +141,10 @@ def _reason(exc: Exception) -> str:
     return str(getattr(exc, "reason", None) or exc)
 
 
-def _fault_text(fault: Any) -> tuple[str, str]:
-    """(message, details) of the fault an agent sends: a dict or a plain message."""
+def _fault_text(fault: Any) -> tuple[str, str, str | None]:
+    """(message, details, host) of the fault an agent sends: a dict or a plain message."""
     if isinstance(fault, dict):
-        return str(fault.get("message") or "Build failed"), str(fault.get("details") or "")
-    return str(fault or "Build failed"), ""
+        return (str(fault.get("message") or "Build failed"), str(fault.get("details") or ""),
+                fault.get("host"))
+    return str(fault or "Build failed"), "", None
 
