@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -112,6 +113,8 @@ def main() -> int:
     parser.add_argument("--per-request", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=8,
                         help="requests in flight at once (default 8)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the state directory (databases, all-in-one.log)")
     args = parser.parse_args()
 
     state_dir = tempfile.mkdtemp(prefix="stratus-boot-storm-")
@@ -172,6 +175,8 @@ def main() -> int:
         peak = rss.stop()
         proc.terminate()
         proc.wait(timeout=60)
+        if not args.keep:
+            shutil.rmtree(state_dir, ignore_errors=True)
 
     active = len(active_at)
     errors = sum(1 for s in statuses.values() if s == "ERROR")
