@@ -20,6 +20,10 @@ def _serve(conf, app, started: float, banner: str, on_listening=None) -> int:
     from stratus.common.wsgi.server import Server
 
     server = Server(app, conf.api.host, conf.api.port, threads=conf.api.threads)
+    # Before listening: a client may see us up and stop us at once; that is a clean stop.
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
     try:
         server.start()
     except OSError as exc:
@@ -28,9 +32,6 @@ def _serve(conf, app, started: float, banner: str, on_listening=None) -> int:
         return 1
     if on_listening is not None:
         on_listening()
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
     print(f"{banner}\n(ready in {time.monotonic() - started:.2f}s; Ctrl-C stops)", flush=True)
     stop.wait()
     server.stop()
