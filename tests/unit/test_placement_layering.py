@@ -30,3 +30,13 @@ def test_no_placement_handler_imports_the_table_definitions():
     offenders = {path.name for path in HANDLERS.glob("*.py")
                  if "stratus.placement.schema" in _imports(path)}
     assert offenders == set()
+
+
+def test_the_scheduler_reaches_placement_only_over_http():
+    """No module of the scheduler (the Placement client included) imports the Placement
+    service, so none can read its tables."""
+    import stratus.scheduler as scheduler_pkg
+
+    offenders = {path.name for path in Path(scheduler_pkg.__file__).parent.glob("*.py")
+                 if any(name.startswith("stratus.placement") for name in _imports(path))}
+    assert offenders == set()

@@ -82,7 +82,47 @@ def _placement(conf, args, started: float) -> int:
                                       f"{conf.api.port}/")
 
 
-COMMANDS = {"all-in-one": _all_in_one, "identity": _identity, "placement": _placement}
+def _wait_for_signal() -> None:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+
+
+def _scheduler(conf, args, started: float) -> int:
+    """The scheduler alone: serves RPC topic 'scheduler' (Placement via [placement])."""
+    from stratus.cells.mappings import CellDatabases
+    from stratus.common.db import Databases
+    from stratus.common.rpc import RPC
+    from stratus.scheduler.manager import TOPIC, SchedulerManager
+    from stratus.scheduler.report import PlacementClient, PlacementError
+
+    try:
+        placement = PlacementClient.from_conf(conf)
+    except PlacementError as exc:
+        print(f"stratus: cannot start the scheduler: {exc}", file=sys.stderr)
+        return 1
+    api_engine = Databases(conf).engine("api")
+    cells = CellDatabases(api_engine, cell_timeout_s=conf.cells.cell_timeout)
+    try:
+        manager = SchedulerManager(conf, placement, api_engine, cells)
+    except ValueError as exc:  # e.g. an unknown filter name
+        print(f"stratus: cannot start the scheduler: {exc}", file=sys.stderr)
+        return 1
+    rpc = RPC(conf)
+    try:
+        rpc.server(TOPIC, [manager]).start()
+        print(f"scheduler serving RPC topic '{TOPIC}' on {conf.transport_url.split('@')[-1]}"
+              f"\n(ready in {time.monotonic() - started:.2f}s; Ctrl-C stops)", flush=True)
+        _wait_for_signal()
+    finally:
+        rpc.cleanup()
+        cells.dispose()
+    return 0
+
+
+COMMANDS = {"all-in-one": _all_in_one, "identity": _identity, "placement": _placement,
+            "scheduler": _scheduler}
 
 
 def build_parser() -> argparse.ArgumentParser:

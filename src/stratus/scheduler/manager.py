@@ -1,0 +1,194 @@
+"""The scheduler's RPC endpoint: allocation candidates → filters → weighers → claim.
+
+``select_destinations`` asks Placement once per request for hosts that can hold the
+flavor, drops the hosts a filter refuses, orders the rest by weight and claims the best
+one for each instance by writing its allocation. A claim Placement refuses (another
+scheduler got there first) moves on to the next host. Alternates are the next best
+hosts in the same cell, not claimed. When any instance of the request finds no host,
+every claim made for the request is removed and NoValidHost says why.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from oslo_config import cfg
+
+from stratus.cells.mappings import CellDatabases
+from stratus.cells.schema_api import instance_group_policy
+from stratus.common.context import RequestContext
+from stratus.compute_api.store import NoSuchRow
+from stratus.compute_api.store import server_groups as group_store
+from stratus.scheduler import filters, host_state, weights
+from stratus.scheduler.errors import NoValidHost
+from stratus.scheduler.report import API_VERSION, PlacementClient, PlacementError
+from stratus.scheduler.request import InvalidRequest, Scheduling, allocation_candidates_query
+
+LOG = logging.getLogger(__name__)
+
+TOPIC = "scheduler"
+
+
+@dataclass
+class _Placed:
+    host: host_state.HostState
+    allocation_request: dict
+
+
+def selection(host: host_state.HostState, allocation_request: dict) -> dict:
+    """A selection as the conductor and compute agent read it."""
+    return {"service_host": host.host, "nodename": host.nodename,
+            "compute_node_uuid": host.uuid, "cell_uuid": host.cell.uuid,
+            "allocation_request": allocation_request,
+            "allocation_request_version": API_VERSION}
+
+
+def _consume(host: host_state.HostState, allocation_request: dict) -> None:
+    """Count a claim against the host's usage, so later instances of the request see it."""
+    for entry in allocation_request["allocations"].values():
+        for rc, amount in entry["resources"].items():
+            host.used[rc] = host.used.get(rc, 0) + amount
+
+
+class SchedulerManager:
+    """Serves topic ``scheduler``."""
+
+    def __init__(self, conf: cfg.ConfigOpts, placement: PlacementClient,
+                 api_engine: sa.Engine, cells: CellDatabases):
+        self.conf = conf
+        self.placement = placement
+        self.api_engine = api_engine
+        self.cells = cells
+        self.filters = filters.load_filters(conf.filter_scheduler.enabled_filters)
+
+    # --- RPC ------------------------------------------------------------------------------
+
+    def select_destinations(self, context: RequestContext | dict, request_spec: dict,
+                            instance_uuids: list[str], return_alternates: bool = True
+                            ) -> list[list[dict]]:
+        """One list per instance: the claimed host first, then alternates (same cell)."""
+        scheduling = self._scheduling(request_spec, instance_uuids)
+        hosts = self._candidates(request_spec)
+        claimed: list[str] = []
+        chosen: list[list[dict]] = []
+        try:
+            for instance_uuid in instance_uuids:
+                placed, alternates = self._place(instance_uuid, request_spec, scheduling,
+                                                 hosts)
+                claimed.append(instance_uuid)
+                scheduling.group_hosts[placed.host.host] = \
+                    scheduling.group_hosts.get(placed.host.host, 0) + 1
+                picks = [selection(placed.host, placed.allocation_request)]
+                if return_alternates:
+                    picks += [selection(h, h.allocation_requests[0]) for h in alternates]
+                chosen.append(picks)
+        except PlacementError as exc:
+            self._roll_back(claimed)
+            raise NoValidHost(f"Placement failed while claiming: {exc}") from None
+        except BaseException:
+            self._roll_back(claimed)
+            raise
+        return chosen
+
+    # --- steps ----------------------------------------------------------------------------
+
+    def _scheduling(self, request_spec: dict, instance_uuids: list[str]) -> Scheduling:
+        scheduling = Scheduling(request_spec)
+        group_uuid = request_spec.get("instance_group")
+        if not group_uuid:
+            return scheduling
+        with self.api_engine.connect() as conn:
+            try:
+                group = group_store.get(conn, group_uuid)
+            except NoSuchRow:
+                raise NoValidHost(f"server group {group_uuid} does not exist") from None
+            rules = conn.execute(sa.select(instance_group_policy.c.rules).where(
+                instance_group_policy.c.group_id == group["id"])).scalar()
+        scheduling.group_policy = group["policies"][0] if group["policies"] else None
+        scheduling.group_rules = _rules(rules)
+        others = [m for m in group["members"] if m not in set(instance_uuids)]
+        scheduling.group_hosts = host_state.group_member_hosts(self.api_engine, self.cells,
+                                                               others)
+        return scheduling
+
+    def _candidates(self, request_spec: dict) -> list[host_state.HostState]:
+        zone = request_spec.get("availability_zone")
+        zone_aggregates = None
+        if zone and self.conf.scheduler.query_placement_for_availability_zone:
+            zone_aggregates = host_state.zone_aggregates(self.api_engine, zone)
+        try:
+            query = allocation_candidates_query(
+                request_spec, limit=self.conf.scheduler.max_placement_results,
+                zone_aggregates=zone_aggregates)
+            body = self.placement.get_allocation_candidates(query)
+        except InvalidRequest as exc:
+            raise NoValidHost(str(exc)) from None
+        except PlacementError as exc:
+            raise NoValidHost(f"Placement could not answer for allocation candidates: "
+                              f"{exc}") from None
+        if not body.get("allocation_requests"):
+            wanted = dict(query).get("resources", "")
+            raise NoValidHost(f"Placement found no host with room for {wanted or 'it'} "
+                              "and the requested traits and aggregates.")
+        hosts = host_state.host_states(body, self.api_engine, self.cells)
+        if not hosts:
+            raise NoValidHost("None of the providers Placement offered is the compute node "
+                              "of a host in a reachable cell.")
+        return hosts
+
+    def _passing(self, hosts: list[host_state.HostState], scheduling: Scheduling
+                 ) -> list[host_state.HostState]:
+        for host_filter in self.filters:
+            hosts = host_filter.filter_all(hosts, scheduling)
+            if not hosts:
+                raise NoValidHost(f"There are not enough hosts available: filter "
+                                  f"{type(host_filter).__name__} returned 0 hosts.")
+        return hosts
+
+    def _ordered(self, hosts: list[host_state.HostState], scheduling: Scheduling
+                 ) -> list[host_state.HostState]:
+        ranked = [host for _, host in weights.weigh(hosts, scheduling, self.conf)]
+        subset = min(self.conf.filter_scheduler.host_subset_size, len(ranked))
+        if subset > 1:
+            first = ranked.pop(random.randrange(subset))
+            ranked.insert(0, first)
+        return ranked
+
+    def _place(self, instance_uuid: str, request_spec: dict, scheduling: Scheduling,
+               hosts: list[host_state.HostState]
+               ) -> tuple[_Placed, list[host_state.HostState]]:
+        ranked = self._ordered(self._passing(hosts, scheduling), scheduling)
+        refused = 0
+        for index, host in enumerate(ranked):
+            allocation_request = host.allocation_requests[0]
+            if self.placement.claim(instance_uuid, allocation_request,
+                                    request_spec["project_id"], request_spec["user_id"]):
+                _consume(host, allocation_request)
+                alternates = [h for h in ranked[index + 1:] if h.cell.uuid == host.cell.uuid]
+                alternates = alternates[:self.conf.scheduler.max_attempts - 1]
+                LOG.debug("Instance %s claimed on %s (%s); alternates %s", instance_uuid,
+                          host.host, host.uuid, [h.host for h in alternates])
+                return _Placed(host, allocation_request), alternates
+            refused += 1
+        raise NoValidHost(f"There are not enough hosts available: all {refused} hosts that "
+                          "passed the filters were taken by other requests meanwhile.")
+
+    def _roll_back(self, consumers: list[str]) -> None:
+        for consumer in consumers:
+            try:
+                self.placement.delete_allocations(consumer)
+            except PlacementError:
+                LOG.exception("Could not remove the allocation of %s after a failed "
+                              "request; it is left in Placement", consumer)
+
+
+def _rules(raw: str | None) -> dict:
+    try:
+        rules = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    return rules if isinstance(rules, dict) else {}
