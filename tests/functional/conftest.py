@@ -1,6 +1,7 @@
 """Fixtures: an in-process all-in-one cloud on a real socket."""
 
 import pytest
+from agenthelpers import cell_env, placement_service  # noqa: F401
 from harness import start_cloud, stop_cloud
 
 

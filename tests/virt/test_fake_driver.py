@@ -146,3 +146,9 @@ def test_nothing_under_virt_imports_the_database_layer():
                if name.startswith(("sqlalchemy", "stratus.common.db", "stratus.cells",
                                    "stratus.compute_api", "stratus.compute."))}
         assert not bad, f"{path} imports {bad}"
+
+
+def test_host_uptime_reads_like_uptime(driver):
+    driver.spawn(_instance(), {"id": "img-1"})
+    line = driver.get_host_uptime()
+    assert " up 0 days,  0:00," in line and "1 guests" in line and "load average" in line

@@ -121,8 +121,30 @@ def _scheduler(conf, args, started: float) -> int:
     return 0
 
 
+def _compute(conf, args, started: float) -> int:
+    """A compute agent ([DEFAULT] host, compute_driver), or N fake ones (--fake-hosts N)."""
+    from stratus.compute import agents as compute_agents
+
+    try:
+        running = compute_agents.start_from_conf(conf, fake_hosts=args.fake_hosts)
+    except compute_agents.AgentStartError as exc:
+        print(f"stratus: compute agent cannot start: {exc}", file=sys.stderr)
+        return 1
+    hosts = ", ".join(running.agents)
+    if running.placement is None:
+        print("stratus: warning: [placement] has no credentials (auth_type): these hosts are "
+              "not reported to Placement and no server will be scheduled on them",
+              file=sys.stderr)
+    print(f"compute agent(s) {hosts} serving RPC topic compute\n"
+          f"(ready in {time.monotonic() - started:.2f}s; Ctrl-C stops)", flush=True)
+    _wait_for_signal()
+    running.stop()
+    running.rpc.cleanup()
+    return 0
+
+
 COMMANDS = {"all-in-one": _all_in_one, "identity": _identity, "placement": _placement,
-            "scheduler": _scheduler}
+            "scheduler": _scheduler, "compute": _compute}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -131,6 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
     for name, func in COMMANDS.items():
         sub = commands.add_parser(name, help=func.__doc__ or "the whole cloud in one process")
         stratus_conf.add_common_arguments(sub)
+        if name == "compute":
+            sub.add_argument("--fake-hosts", type=int, metavar="N", default=None,
+                             help="run N agents with the fake driver, named <host>-1 .. "
+                                  "<host>-N, in this process")
+            sub.set_defaults(func=func)
+            continue
         sub.add_argument("--host", help="address to bind (default [api] host, 127.0.0.1)")
         sub.add_argument("--port", type=int, help="port to bind (default [api] port, 8080)")
         if name == "all-in-one":
@@ -148,9 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     args = build_parser().parse_args(argv)
     overrides = {}
-    if args.host:
+    if getattr(args, "host", None):
         overrides["api.host"] = args.host
-    if args.port:
+    if getattr(args, "port", None):
         overrides["api.port"] = args.port
     if getattr(args, "cells", None):
         overrides["cells.all_in_one_cells"] = args.cells

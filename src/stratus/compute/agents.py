@@ -13,13 +13,17 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from stratus.cells import mappings, setup
+from stratus.common.db import Databases, migration
 from stratus.common.rpc import RPC, RPCServer
 from stratus.compute import service_records
 from stratus.compute.instance_store import InstanceStore
 from stratus.compute.manager import ComputeManager
 from stratus.compute.periodic import Ticker
 from stratus.compute.resource_tracker import ResourceTracker
+from stratus.scheduler.report import PlacementClient, PlacementError
 from stratus.virt.driver import ComputeDriver
+from stratus.virt.fake import FakeDriver
 
 LOG = logging.getLogger(__name__)
 TOPIC = service_records.COMPUTE_TOPIC
@@ -94,6 +98,7 @@ class ComputeAgents:
         manager = ComputeManager(host, driver, self.store, placement=self.placement,
                                  conductor=self._conductor,
                                  on_usage_change=tracker.mark_changed)
+        manager.init_host()
         server = self.rpc.server(TOPIC, [manager], server=host)
         server.start()
         agent = ComputeAgent(host, driver, manager, tracker, service, server)
@@ -149,3 +154,59 @@ class ComputeAgents:
             agent.rpc_server.wait()
         if self._own_ticker:
             self.ticker.stop()
+
+
+class AgentStartError(Exception):
+    """The agent cannot run with this configuration; the message tells the operator why."""
+
+
+def _own_cell(api_engine: sa.Engine, cell_url: str) -> int | None:
+    """The id of the cell mapping whose database is ``cell_url``; None if the API database
+    cannot be read or has no such cell (then discover_hosts maps the host)."""
+    try:
+        with api_engine.connect() as conn:
+            cells = mappings.list_cell_mappings(conn)
+    except sa.exc.SQLAlchemyError:
+        return None
+    return next((c.id for c in cells if c.database_connection == cell_url), None)
+
+
+def placement_from_conf(conf) -> PlacementClient | None:
+    """The ``[placement]`` client, or None (logged) when it has no credentials configured:
+    the agent then runs, but the scheduler cannot place anything on its host."""
+    try:
+        return PlacementClient.from_conf(conf)
+    except PlacementError as exc:
+        LOG.warning("Not reporting to Placement, so no server will be scheduled here: %s",
+                    exc)
+        return None
+
+
+def start_from_conf(conf, *, fake_hosts: int | None = None, rpc: RPC | None = None,
+                    placement: PlacementClient | None = None,
+                    databases: Databases | None = None) -> ComputeAgents:
+    """Start the agent ``[DEFAULT] host`` of the ``[cell1_database]`` cell, or ``fake_hosts``
+    fake agents named ``<host>-1`` .. ``<host>-N`` (the all-in-one's ``--fake-hosts``).
+
+    ``placement`` defaults to the ``[placement]`` client (see placement_from_conf).
+    """
+    databases = databases or Databases(conf)
+    cell_engine = databases.engine("cell1")
+    if migration.current(cell_engine) != migration.head(setup.CELL_TREE):
+        raise AgentStartError("the cell database is not at the newest schema; run "
+                              "`stratus-manage db sync` first")
+    host = default_host(conf)
+    if fake_hosts:
+        hosts = [f"{host}-{number}" for number in range(1, fake_hosts + 1)]
+        factory = FakeDriver.from_conf
+    else:
+        hosts, factory = [host], load_driver
+    api_engine = databases.engine("api")
+    cell_id = _own_cell(api_engine, databases.url("cell1"))
+    if placement is None:
+        placement = placement_from_conf(conf)
+    agents = ComputeAgents(conf, rpc or RPC(conf), cell_engine, placement=placement,
+                           api_engine=api_engine if cell_id is not None else None,
+                           cell_id=cell_id, driver_factory=factory)
+    agents.start(hosts)
+    return agents

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from stratus.cells.schema_api import utcnow
 from stratus.common.context import RequestContext
-from stratus.compute.instance_store import ANY, InstanceGone, InstanceStore, UnexpectedTaskState
+from stratus.compute.instance_store import InstanceGone, InstanceStore, UnexpectedTaskState
 from stratus.virt import power_state
 from stratus.virt.driver import ComputeDriver, InstanceNotFound
 
@@ -69,6 +69,27 @@ class ComputeManager:
         self._on_usage_change = on_usage_change or (lambda: None)
         self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
 
+    def init_host(self) -> None:
+        """Settle instances an earlier run of this host left mid-operation (called once at
+        start, before RPC is served): an interrupted build ends in ERROR with a fault, an
+        interrupted delete is finished, any other task is dropped."""
+        for instance in self._store.on_host(self.host):
+            uuid, task = instance["uuid"], instance["task_state"]
+            try:
+                if instance["vm_state"] == "building":
+                    self._fail(uuid, RuntimeError(
+                        f"Build was interrupted: compute host {self.host} restarted"),
+                        {"vm_state": "error", "task_state": None,
+                         "power_state": power_state.NOSTATE})
+                elif task == "deleting":
+                    self.driver.destroy({"uuid": uuid})
+                    self._store.destroy(uuid)
+                    self._delete_allocation(uuid)
+                elif task is not None:
+                    self._store.update(uuid, {"task_state": None})
+            except Exception:
+                LOG.exception("Could not settle instance %s at start", uuid)
+
     def _lock(self, instance_uuid: str) -> threading.Lock:
         return self._locks[zlib.crc32(instance_uuid.encode()) % _LOCK_STRIPES]
 
@@ -96,11 +117,15 @@ class ComputeManager:
     def _build(self, context: RequestContext, instance_uuid: str, request_spec: dict,
                alternates: list) -> BaseException | None:
         try:
+            instance = self._store.get(instance_uuid)
+            if instance["task_state"] == "deleting":
+                raise InstanceGone(f"{instance_uuid} is being deleted")
+            # Guarded by the task state just read: a delete that lands in between wins.
             self._store.update(instance_uuid, {"host": self.host, "node": self.nodename,
                                                "vm_state": "building",
                                                "task_state": "spawning"},
-                               expected_task_state=(None, "scheduling", "spawning"))
-            instance = self._store.get(instance_uuid)
+                               expected_task_state=instance["task_state"])
+            instance.update(host=self.host, node=self.nodename, task_state="spawning")
         except (InstanceGone, UnexpectedTaskState) as exc:
             # Deleted (or being deleted) before it got here: nothing to build, and the
             # allocation the scheduler made for it must not stay behind.
@@ -141,12 +166,9 @@ class ComputeManager:
                                  fault={"message": str(error) or type(error).__name__,
                                         "code": 500, "host": self.host})
             return
-        try:
-            self._store.update(instance_uuid, {"vm_state": "error", "task_state": None,
-                                               "power_state": power_state.NOSTATE})
-            self._store.add_fault(instance_uuid, error, self.host)
-        except InstanceGone:
-            pass
+        # The fault first: whoever sees ERROR can read why.
+        self._fail(instance_uuid, error, {"vm_state": "error", "task_state": None,
+                                          "power_state": power_state.NOSTATE})
 
     # -- delete ----------------------------------------------------------------------------
 
@@ -198,8 +220,8 @@ class ComputeManager:
 
     def _fail(self, instance_uuid: str, error: Exception, changes: dict) -> None:
         try:
-            self._store.update(instance_uuid, changes, expected_task_state=ANY)
             self._store.add_fault(instance_uuid, error, self.host)
+            self._store.update(instance_uuid, changes)
         except InstanceGone:
             pass
 
@@ -242,3 +264,7 @@ class ComputeManager:
             return output
         lines = output.splitlines(keepends=True)
         return "".join(lines[-length:]) if length > 0 else ""
+
+    def get_host_uptime(self, context: RequestContext) -> str:
+        """The host's uptime line (os-hypervisors/{id}/uptime). Call, not cast."""
+        return self.driver.get_host_uptime()

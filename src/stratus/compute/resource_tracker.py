@@ -7,7 +7,6 @@ afterwards it pushes inventory only when what it would report changes.
 
 from __future__ import annotations
 
-import logging
 import math
 import threading
 
@@ -16,7 +15,8 @@ import sqlalchemy as sa
 from stratus.compute import service_records
 from stratus.virt.driver import ComputeDriver, HostResources
 
-LOG = logging.getLogger(__name__)
+# Trait namespaces the tracker reports from the host and so may also take away.
+OWNED_TRAIT_PREFIXES = ("COMPUTE_", "HW_CPU_X86_")
 
 
 def _custom_trait(name: str) -> str:
@@ -78,9 +78,15 @@ class ResourceTracker:
             inventory = self.inventory(resources)
             self.placement.set_inventory(uuid, inventory)
             self._reported_inventory = inventory
-            self.placement.set_traits(uuid, sorted(self.traits()))
+            # Traits outside the namespaces the tracker owns (an operator's CUSTOM_* set
+            # with osc-placement) stay; owned ones are made exactly what the host has.
+            kept = {t for t in self.placement.get_traits(uuid)
+                    if not t.startswith(OWNED_TRAIT_PREFIXES)}
+            self.placement.set_traits(uuid, sorted(kept | self.traits()))
             if self.conf.compute.provider_aggregates:
-                self.placement.set_aggregates(uuid, self.conf.compute.provider_aggregates)
+                # Added to, never replacing, memberships the compute API mirrored there.
+                self.placement.set_aggregates(uuid, self.placement.get_aggregates(uuid)
+                                              | set(self.conf.compute.provider_aggregates))
         return self.node
 
     def mark_changed(self) -> None:

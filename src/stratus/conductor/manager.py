@@ -16,13 +16,13 @@ from typing import Any
 from stratus.cells import mappings
 from stratus.cells.mappings import CellDatabases, CellMapping
 from stratus.common.context import RequestContext
-from stratus.common.rpc import RPCClient
 from stratus.compute_api.compute_rpc import ComputeRPC
 from stratus.compute_api.conductor_api import CONDUCTOR_TOPIC as TOPIC  # noqa: F401 (served here)
 from stratus.compute_api.store import build_requests as build_store
 from stratus.compute_api.store import instances as instance_store
 from stratus.conductor import cell_landing
 from stratus.scheduler.errors import NoValidHost
+from stratus.scheduler.rpcapi import SchedulerClient
 
 LOG = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ LOG = logging.getLogger(__name__)
 class ConductorManager:
     """The endpoint; ``placement`` is a ``stratus.scheduler.report.PlacementClient``."""
 
-    def __init__(self, cells: CellDatabases, scheduler: RPCClient, compute: ComputeRPC,
+    def __init__(self, cells: CellDatabases, scheduler: SchedulerClient, compute: ComputeRPC,
                  placement: Any):
         self._cells = cells
         self._scheduler = scheduler
@@ -51,9 +51,8 @@ class ConductorManager:
             return
         spec = waiting[uuids[0]][1]
         try:
-            selections = self._scheduler.call(
-                context, "select_destinations", request_spec=spec, instance_uuids=uuids,
-                return_alternates=True)
+            selections = self._scheduler.select_destinations(context, spec, uuids,
+                                                             return_alternates=True)
         except NoValidHost as exc:
             LOG.info("No valid host for %s: %s", uuids, exc)
             self._bury(context, [waiting[uuid][0] for uuid in uuids],

@@ -156,6 +156,10 @@ class ComputeDriver(abc.ABC):
     def get_console_output(self, instance: dict) -> str:
         """The instance's console log."""
 
+    @abc.abstractmethod
+    def get_host_uptime(self) -> str:
+        """The host's uptime line, as ``uptime`` prints it (os-hypervisors uptime)."""
+
 
 # CPU flags (as /proc/cpuinfo spells them) whose trait name is not the flag upper-cased
 # without dots.

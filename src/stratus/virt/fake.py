@@ -8,6 +8,7 @@ it (``openstack console log show`` reads it). Sizes come from the constructor (o
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -64,6 +65,7 @@ class FakeDriver(ComputeDriver):
         self.cpu_flags = list(cpu_flags or [])
         self._guests: dict[str, _Guest] = {}
         self._spawn_failures: list[str] = []
+        self._booted = time.monotonic()
         self._lock = threading.Lock()
 
     @classmethod
@@ -239,3 +241,12 @@ class FakeDriver(ComputeDriver):
     def get_console_output(self, instance: dict) -> str:
         with self._lock:
             return "\n".join(self._guest(instance).console) + "\n"
+
+    def get_host_uptime(self) -> str:
+        """``uptime``'s line for a host that booted when this driver was made."""
+        with self._lock:
+            running = len(self._guests)
+        minutes = int(time.monotonic() - self._booted) // 60
+        now = datetime.now(UTC).strftime("%H:%M:%S")
+        return (f" {now} up {minutes // 1440} days, {minutes // 60 % 24:2d}:{minutes % 60:02d},"
+                f"  {running} guests,  load average: 0.00, 0.00, 0.00")

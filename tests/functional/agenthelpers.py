@@ -1,5 +1,5 @@
-"""Helpers and fixtures for compute agent tests: synced API and cell databases (SQLite)
-and real in-process RPC."""
+"""Helpers and fixtures for compute agent tests: synced API and cell databases (SQLite),
+real in-process RPC, and a real Placement over HTTP."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ from dataclasses import dataclass
 import orjson
 import pytest
 import sqlalchemy as sa
+from keystoneauth1 import session as ksa_session
+from keystoneauth1 import token_endpoint
+from placement_harness import start_placement, stop_placement
 
 from stratus import conf as stratus_conf
 from stratus.cells import setup
@@ -18,6 +21,7 @@ from stratus.cells.schema_cell import instances
 from stratus.common.context import RequestContext
 from stratus.common.db import make_engine, migration
 from stratus.common.rpc import RPC
+from stratus.scheduler.report import PlacementClient
 
 FLAVOR = {"name": "m1.small", "vcpus": 1, "memory_mb": 512, "root_gb": 1, "ephemeral_gb": 0,
           "swap": 0, "extra_specs": {}}
@@ -31,6 +35,13 @@ class CellEnv:
     cell: sa.Engine
     cell_id: int
     rpc: RPC
+    placement: PlacementClient
+    placement_http: object  # placement_harness.Placement: raw requests to check results
+    # Host names unique to the test: providers (named after nodes) share one Placement.
+    host: str = ""
+
+    def __post_init__(self):
+        self.host = self.host or f"host-{uuidlib.uuid4().hex[:8]}"
 
     def add_instance(self, **fields) -> str:
         """An instance as the conductor leaves it for the compute host: building, scheduled."""
@@ -72,8 +83,21 @@ def load_conf(tmp_path, **overrides):
                                     **overrides})
 
 
+@pytest.fixture(scope="module")
+def placement_service(tmp_path_factory):
+    """One Placement (noauth2) for a module's tests; each test makes its own providers."""
+    running = start_placement(load_conf(tmp_path_factory.mktemp("placement")))
+    yield running
+    stop_placement(running)
+
+
+def placement_client(placement_service) -> PlacementClient:
+    session = ksa_session.Session(auth=token_endpoint.Token(placement_service.url, "admin"))
+    return PlacementClient(session, endpoint=placement_service.url)
+
+
 @pytest.fixture
-def cell_env(tmp_path):
+def cell_env(tmp_path, placement_service):
     conf = load_conf(tmp_path, report_interval=1, update_resources_interval=0)
     api = make_engine(f"sqlite:///{tmp_path}/api.sqlite")
     cell_url = f"sqlite:///{tmp_path}/cell1.sqlite"
@@ -84,7 +108,8 @@ def cell_env(tmp_path):
         mapping, _ = setup.ensure_cell(conn, name="cell1", transport_url="fake://",
                                        database_connection=cell_url)
     rpc = RPC(conf)
-    env = CellEnv(conf, api, cell, mapping.id, rpc)
+    env = CellEnv(conf, api, cell, mapping.id, rpc, placement_client(placement_service),
+                  placement_service)
     try:
         yield env
     finally:

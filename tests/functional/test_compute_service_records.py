@@ -30,16 +30,16 @@ def test_agent_writes_its_service_and_compute_node_and_maps_its_host(cell_env):
     agents = ComputeAgents(cell_env.conf, cell_env.rpc, cell_env.cell,
                            api_engine=cell_env.api, cell_id=cell_env.cell_id)
     try:
-        agents.start(["host-a"])
-        [service] = _rows(cell_env.cell, services, "host-a")
+        agents.start([cell_env.host])
+        [service] = _rows(cell_env.cell, services, cell_env.host)
         assert (service["binary"], service["topic"]) == (COMPUTE_BINARY, "compute")
-        [node] = _rows(cell_env.cell, compute_nodes, "host-a")
+        [node] = _rows(cell_env.cell, compute_nodes, cell_env.host)
         fake = cell_env.conf.fake_driver
         assert (node["hypervisor_hostname"], node["hypervisor_type"], node["vcpus"],
                 node["memory_mb"], node["local_gb"], node["service_id"], node["mapped"]) == \
-            ("host-a", "fake", fake.vcpus, fake.memory_mb, fake.local_gb, service["id"], 1)
-        assert node["uuid"] == agents.agents["host-a"].node_uuid
-        assert _mapped_cell(cell_env.api, "host-a") == cell_env.cell_id
+            (cell_env.host, "fake", fake.vcpus, fake.memory_mb, fake.local_gb, service["id"], 1)
+        assert node["uuid"] == agents.agents[cell_env.host].node_uuid
+        assert _mapped_cell(cell_env.api, cell_env.host) == cell_env.cell_id
     finally:
         agents.stop()
 
@@ -47,34 +47,35 @@ def test_agent_writes_its_service_and_compute_node_and_maps_its_host(cell_env):
 def test_heartbeats_raise_report_count_until_the_agent_stops(cell_env):
     agents = ComputeAgents(cell_env.conf, cell_env.rpc, cell_env.cell)
     try:
-        agents.start(["host-a", "host-b"])
+        agents.start([cell_env.host, cell_env.host + "-b"])
         deadline = time.monotonic() + 10
-        while min(r["report_count"] for h in ("host-a", "host-b")
+        while min(r["report_count"] for h in (cell_env.host, cell_env.host + "-b")
                   for r in _rows(cell_env.cell, services, h)) < 2:
             assert time.monotonic() < deadline, "no heartbeats within 10 s"
             time.sleep(0.1)
-        agents.stop_agent("host-a")
-        stopped_at = _rows(cell_env.cell, services, "host-a")[0]["report_count"]
-        before_b = _rows(cell_env.cell, services, "host-b")[0]["report_count"]
+        agents.stop_agent(cell_env.host)
+        stopped_at = _rows(cell_env.cell, services, cell_env.host)[0]["report_count"]
+        before_b = _rows(cell_env.cell, services, cell_env.host + "-b")[0]["report_count"]
         deadline = time.monotonic() + 10
-        while _rows(cell_env.cell, services, "host-b")[0]["report_count"] < before_b + 2:
+        while _rows(cell_env.cell, services,
+                    cell_env.host + "-b")[0]["report_count"] < before_b + 2:
             assert time.monotonic() < deadline
             time.sleep(0.1)
         # host-b went on beating for two intervals; host-a did not beat once more.
-        assert _rows(cell_env.cell, services, "host-a")[0]["report_count"] == stopped_at
+        assert _rows(cell_env.cell, services, cell_env.host)[0]["report_count"] == stopped_at
     finally:
         agents.stop()
 
 
 def test_restarted_agent_reuses_its_rows(cell_env):
     first = ComputeAgents(cell_env.conf, cell_env.rpc, cell_env.cell)
-    node_uuid = first.start(["host-a"])[0].node_uuid
+    node_uuid = first.start([cell_env.host])[0].node_uuid
     first.stop()
     second = ComputeAgents(cell_env.conf, cell_env.rpc, cell_env.cell)
     try:
-        assert second.start(["host-a"])[0].node_uuid == node_uuid
-        assert len(_rows(cell_env.cell, services, "host-a")) == 1
-        assert len(_rows(cell_env.cell, compute_nodes, "host-a")) == 1
+        assert second.start([cell_env.host])[0].node_uuid == node_uuid
+        assert len(_rows(cell_env.cell, services, cell_env.host)) == 1
+        assert len(_rows(cell_env.cell, compute_nodes, cell_env.host)) == 1
     finally:
         second.stop()
 
@@ -82,8 +83,8 @@ def test_restarted_agent_reuses_its_rows(cell_env):
 def test_an_agent_without_the_api_database_is_found_by_discover_hosts(cell_env):
     agents = ComputeAgents(cell_env.conf, cell_env.rpc, cell_env.cell)
     try:
-        agents.start(["host-a"])
-        assert _mapped_cell(cell_env.api, "host-a") is None
+        agents.start([cell_env.host])
+        assert _mapped_cell(cell_env.api, cell_env.host) is None
         tool = commands.Tool(cell_env.conf, cell_env.api)
         try:
             args = argparse.Namespace(verbose=False, cell_uuid=None, by_service=False,
@@ -91,7 +92,7 @@ def test_an_agent_without_the_api_database_is_found_by_discover_hosts(cell_env):
             assert commands.discover_hosts(tool, args) == 0
         finally:
             tool.close()
-        assert _mapped_cell(cell_env.api, "host-a") == cell_env.cell_id
-        assert _rows(cell_env.cell, compute_nodes, "host-a")[0]["mapped"] == 1
+        assert _mapped_cell(cell_env.api, cell_env.host) == cell_env.cell_id
+        assert _rows(cell_env.cell, compute_nodes, cell_env.host)[0]["mapped"] == 1
     finally:
         agents.stop()

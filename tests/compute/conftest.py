@@ -1,3 +1,0 @@
-"""Compute agent fixtures live in agenthelpers.py (a unique module name test files can import)."""
-
-from agenthelpers import cell_env  # noqa: F401
