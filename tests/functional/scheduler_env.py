@@ -15,7 +15,7 @@ from placement_harness import Placement, start_placement, stop_placement
 
 from stratus.cells import mappings, setup
 from stratus.cells.schema_api import utcnow
-from stratus.cells.schema_cell import compute_nodes, instances, services
+from stratus.cells.schema_cell import COMPUTE_BINARY, compute_nodes, instances, services
 from stratus.common.context import RequestContext
 from stratus.common.db import Databases, migration
 from stratus.common.rpc import RPC
@@ -58,7 +58,7 @@ class SchedulerEnv:
         seen = utcnow() if up else utcnow().replace(year=2000)
         with self.cell_dbs.engine(mapping).begin() as conn:
             conn.execute(sa.insert(services).values(
-                uuid=str(uuid.uuid4()), host=name, binary="stratus-compute", topic="compute",
+                uuid=str(uuid.uuid4()), host=name, binary=COMPUTE_BINARY, topic="compute",
                 disabled=disabled, last_seen_up=seen, created_at=seen, report_count=1))
             conn.execute(sa.insert(compute_nodes).values(
                 uuid=node_uuid, host=name, hypervisor_hostname=name,

@@ -18,13 +18,18 @@ import sqlalchemy as sa
 from stratus.cells import mappings
 from stratus.cells.mappings import CellDatabases, CellMapping, is_cell_failure
 from stratus.cells.schema_api import aggregate_hosts, aggregate_metadata, aggregates, utcnow
-from stratus.cells.schema_cell import compute_nodes, instance_actions_events, instances, services
+from stratus.cells.schema_cell import (
+    COMPUTE_BINARY,
+    compute_nodes,
+    instance_actions_events,
+    instances,
+    services,
+)
 from stratus.compute_api.store.hosts import is_up
 from stratus.scheduler.errors import NoValidHost
 
 LOG = logging.getLogger(__name__)
 
-COMPUTE_BINARY = "stratus-compute"
 # A build that failed on a host is what the compute agent records as this event's result.
 BUILD_EVENT = "compute_build_and_run_instance"
 BUILD_FAILURE_WINDOW = datetime.timedelta(hours=24)
@@ -163,9 +168,10 @@ def _arch(cpu_info: str | None) -> str | None:
     return info.get("arch") if isinstance(info, dict) else None
 
 
-def host_states(candidates: dict, api_engine: sa.Engine,
-                cells: CellDatabases) -> list[HostState]:
-    """Host states of the compute nodes Placement offered, in Placement's order.
+def host_states(candidates: dict, api_engine: sa.Engine, cells: CellDatabases,
+                service_down_time: float) -> list[HostState]:
+    """Host states of the compute nodes Placement offered, in Placement's order; a
+    service not heard from for ``service_down_time`` seconds is down.
 
     A provider with no live compute node row in any cell is left out (logged): it is
     not a host the scheduler can send a server to.
@@ -206,7 +212,7 @@ def host_states(candidates: dict, api_engine: sa.Engine,
         states.append(HostState(
             uuid=root, host=row["host"], nodename=row["hypervisor_hostname"], cell=cell,
             hypervisor_type=row["hypervisor_type"], cpu_arch=_arch(row["cpu_info"]),
-            service_up=row["service_id"] is not None and is_up(service),
+            service_up=row["service_id"] is not None and is_up(service, service_down_time),
             service_disabled=bool(row["disabled"]), capacity=capacity, used=used,
             aggregates=aggs.get(row["host"], []), failed_builds=row.get("failed_builds", 0),
             allocation_requests=requests_by_root[root]))
