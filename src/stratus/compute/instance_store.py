@@ -15,6 +15,7 @@ from stratus.cells.schema_api import utcnow
 from stratus.cells.schema_cell import instance_actions, instance_actions_events, instance_faults
 from stratus.cells.schema_cell import instances as instances_table
 from stratus.common.context import RequestContext
+from stratus.common.db import writer
 from stratus.compute_api.store import NoSuchRow
 from stratus.compute_api.store import instance_actions as action_store
 from stratus.compute_api.store import instances as instance_rows
@@ -45,6 +46,9 @@ class InstanceStore:
 
     def __init__(self, engine: sa.Engine):
         self.engine = engine
+        # Transactions that read before they write (event_start) queue behind other
+        # writers on SQLite instead of failing with "database is locked" under load.
+        self._writer = writer(engine)
 
     def get(self, instance_uuid: str) -> dict:
         """The live instance with its flavor parsed; InstanceGone if deleted."""
@@ -100,7 +104,7 @@ class InstanceStore:
         """Start ``event`` on the request's instance action (started here if the caller
         did not); returns the event's id for :meth:`event_finish`."""
         now = utcnow()
-        with self.engine.begin() as conn:
+        with self._writer.begin() as conn:
             action_id = conn.execute(
                 sa.select(instance_actions.c.id)
                 .where(instance_actions.c.instance_uuid == instance_uuid,
