@@ -19,6 +19,7 @@ from stratus.cells.schema_cell import COMPUTE_BINARY, compute_nodes, instances, 
 from stratus.common.context import RequestContext
 from stratus.common.db import Databases, migration
 from stratus.common.rpc import RPC
+from stratus.conf.database import DATABASES, group_name
 from stratus.scheduler.manager import TOPIC, SchedulerManager
 from stratus.scheduler.report import PlacementClient
 from stratus.scheduler.rpcapi import ERRORS_MODULE, SchedulerClient
@@ -92,8 +93,19 @@ class SchedulerEnv:
         return SchedulerClient(self.rpc).select_destinations(
             self.context, request_spec, instance_uuids, return_alternates)
 
-    def host_named(self, node_uuid: str) -> str:
-        return next(h.name for h in self.hosts.values() if h.uuid == node_uuid)
+    def conf_file(self, path, *, default_lines: tuple[str, ...] = ()) -> str:
+        """A stratus.conf naming this environment's databases and Placement (admin token),
+        for commands run as an operator runs them."""
+        conf, url = self.conf, self.placement.url
+        lines = ["[DEFAULT]", f"state_dir = {conf.state_dir}",
+                 f"transport_url = {conf.transport_url}", *default_lines]
+        for name in DATABASES:
+            lines += [f"[{group_name(name)}]",
+                      f"connection = {conf[group_name(name)].connection}"]
+        lines += ["[placement]", "auth_type = admin_token", f"endpoint = {url}",
+                  "token = admin", f"endpoint_override = {url}"]
+        path.write_text("\n".join(lines) + "\n")
+        return str(path)
 
 
 def request_spec(vcpus: int = 1, memory_mb: int = 512, root_gb: int = 1, *,

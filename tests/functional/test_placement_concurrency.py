@@ -108,3 +108,32 @@ def test_concurrent_first_writes_of_one_consumer_let_exactly_one_win(placement):
     assert len(winners) == 1 and sorted(set(statuses.values())) == [204, 409]
     body = placement.get(f"/allocations/{consumer}").json()
     assert list(body["allocations"]) == winners and body["consumer_generation"] == 1
+
+
+def test_writers_racing_with_one_generation_get_409_never_500(placement):
+    """Regression: inventory, trait and aggregate writes changed their rows first and bumped
+    the provider generation last, so two writers holding the same generation both got past
+    the check; on PostgreSQL the second then hit the inventories unique key and on MySQL a
+    deadlock, both a 500. The bump now comes first and the loser gets a clean 409."""
+    rounds, writers = 10, 4
+    for round_no in range(rounds):
+        rp = placement.provider(f"race-{round_no}")
+        barrier = threading.Barrier(writers)
+        statuses: list[int] = []
+
+        def write(n: int, rp: str = rp, barrier: threading.Barrier = barrier,
+                  statuses: list[int] = statuses) -> None:
+            client = placement.fresh()
+            body = {"resource_provider_generation": 0,
+                    "inventories": {"VCPU": {"total": n + 1}, "MEMORY_MB": {"total": 512}}}
+            barrier.wait()
+            statuses.append(client.put(f"/resource_providers/{rp}/inventories",
+                                       body).status_code)
+
+        threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert sorted(statuses) == [200] + [409] * (writers - 1), statuses
+        assert placement.get(f"/resource_providers/{rp}").json()["generation"] == 1

@@ -12,9 +12,11 @@ from scheduler_env import request_spec, start_scheduler, stop_scheduler
 from stratus import conf as stratus_conf
 from stratus.cells.schema_api import utcnow
 from stratus.cells.schema_cell import instance_actions, instance_actions_events
+from stratus.cmd import manage
 from stratus.compute_api.store import aggregates as aggregate_store
 from stratus.compute_api.store import server_groups as group_store
 from stratus.scheduler.errors import NoValidHost
+from stratus.scheduler.manager import SchedulerManager
 
 
 @pytest.fixture
@@ -215,6 +217,31 @@ def test_availability_zone_through_placement_member_of(env):
     assert picks[0]["service_host"] == "in-zone"
 
 
+def test_sync_aggregates_mirrors_zones_into_placement_for_the_scheduler(env, tmp_path,
+                                                                        capsys):
+    """stratus-manage placement sync_aggregates, then the zone is asked of Placement."""
+    env.conf.set_override("query_placement_for_availability_zone", True, group="scheduler")
+    env.conf.set_override("enabled_filters", ["ComputeFilter"], group="filter_scheduler")
+    zoned = env.add_host("in-zone", memory_mb=4096)
+    other = env.add_host("elsewhere", memory_mb=32768)
+    agg = aggregate(env, "az1-agg", ["in-zone", "ghost"], {"availability_zone": "az1"})
+    env.client.set_aggregates(zoned.uuid, ["33333333-3333-3333-3333-333333333333"])
+    conf_path = env.conf_file(tmp_path / "stratus.conf")
+    code = manage.main(["--config-file", conf_path, "placement", "sync_aggregates"])
+    out = capsys.readouterr()
+    # "ghost" is in the aggregate but is no compute node: reported, exit 1.
+    assert code == 1 and "host ghost has no compute node" in out.err
+    assert "1 resource provider(s) added" in out.out
+    assert env.client.get_aggregates(zoned.uuid) == {
+        agg, "33333333-3333-3333-3333-333333333333"}
+    assert env.client.get_aggregates(other.uuid) == set()
+    (picks,) = env.select(request_spec(availability_zone="az1"), new_uuids(1))
+    assert [p["service_host"] for p in picks] == ["in-zone"]
+    # Nothing left to do the second time.
+    manage.main(["--config-file", conf_path, "placement", "sync_aggregates"])
+    assert "0 resource provider(s) added" in capsys.readouterr().out
+
+
 def test_image_architecture_must_match_the_host(env):
     env.add_host("arm", arch="aarch64", memory_mb=32768)
     env.add_host("x86", arch="x86_64", memory_mb=4096)
@@ -246,13 +273,34 @@ def test_aggregate_extra_specs_match_aggregate_metadata(env):
     assert [p["service_host"] for p in picks] == ["ssd"]
 
 
-def test_an_unknown_filter_name_is_refused_when_the_scheduler_starts(tmp_path):
-    from stratus.scheduler import filters
-
+def test_filters_are_named_in_config_and_an_unknown_name_stops_the_scheduler(env):
+    env.conf.set_override("enabled_filters", ["ComputeFilter", "NoSuchFilter"],
+                          group="filter_scheduler")
     with pytest.raises(ValueError, match="NoSuchFilter"):
-        filters.load_filters(["ComputeFilter", "NoSuchFilter"])
-    loaded = filters.load_filters(["stratus.scheduler.filters.ComputeFilter"])
-    assert type(loaded[0]).__name__ == "ComputeFilter"
+        SchedulerManager(env.conf, env.client, env.api, env.cell_dbs)
+    # A filter of one's own, by dotted path: here one that exists, to show it loads.
+    env.conf.set_override("enabled_filters", ["stratus.scheduler.filters.ComputeFilter"],
+                          group="filter_scheduler")
+    manager = SchedulerManager(env.conf, env.client, env.api, env.cell_dbs)
+    assert [type(f).__name__ for f in manager.filters] == ["ComputeFilter"]
+
+
+class OnlyHostsNamedA:
+    """A deployment's own filter, plugged in by dotted path."""
+
+    def host_passes(self, host, scheduling) -> bool:
+        return host.host.startswith("a")
+
+
+def test_a_filter_of_ones_own_takes_part_in_scheduling(env):
+    env.conf.set_override("enabled_filters",
+                          ["ComputeFilter", f"{__name__}.OnlyHostsNamedA"],
+                          group="filter_scheduler")
+    manager = SchedulerManager(env.conf, env.client, env.api, env.cell_dbs)
+    env.add_host("a-small", memory_mb=4096)
+    env.add_host("b-big", memory_mb=32768)
+    (picks,) = manager.select_destinations(env.context, request_spec(), new_uuids(1))
+    assert [p["service_host"] for p in picks] == ["a-small"]
 
 
 # --- server groups ------------------------------------------------------------------------

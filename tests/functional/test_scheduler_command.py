@@ -15,24 +15,11 @@ from scheduler_env import request_spec, start_scheduler, stop_scheduler
 from stratus import conf as stratus_conf
 from stratus.common import rpc
 from stratus.common.rpc import RPCTimeout
-from stratus.conf.database import DATABASES, group_name
 from stratus.scheduler.errors import NoValidHost
 from stratus.scheduler.rpcapi import SchedulerClient
 
 BIN = os.path.dirname(sys.executable)
 RABBIT_URL = os.environ.get("STRATUS_TEST_RABBIT_URL")
-
-
-def _conf_file(conf, path, placement_lines: str, exchange: str) -> str:
-    lines = ["[DEFAULT]", f"state_dir = {conf.state_dir}",
-             f"transport_url = {conf.transport_url}", f"control_exchange = {exchange}",
-             "[oslo_messaging_rabbit]", "amqp_auto_delete = true",
-             "rabbit_transient_queues_ttl = 1"]
-    for name in DATABASES:
-        lines += [f"[{group_name(name)}]", f"connection = {conf[group_name(name)].connection}"]
-    lines += ["[placement]", placement_lines]
-    path.write_text("\n".join(lines) + "\n")
-    return str(path)
 
 
 def test_without_placement_credentials_the_scheduler_says_so_and_exits_1(tmp_path):
@@ -57,10 +44,9 @@ def test_the_scheduler_process_answers_select_destinations_over_rabbitmq(tmp_pat
     conf.set_override("amqp_auto_delete", True, group="oslo_messaging_rabbit")
     conf.set_override("rabbit_transient_queues_ttl", 1, group="oslo_messaging_rabbit")
     env = start_scheduler(conf, in_process=False)
-    url = env.placement.url
-    conf_path = _conf_file(conf, tmp_path / "scheduler.conf",
-                           f"auth_type = admin_token\nendpoint = {url}\ntoken = admin\n"
-                           f"endpoint_override = {url}", exchange)
+    conf_path = env.conf_file(tmp_path / "scheduler.conf", default_lines=(
+        f"control_exchange = {exchange}", "[oslo_messaging_rabbit]", "amqp_auto_delete = true",
+        "rabbit_transient_queues_ttl = 1"))
     proc = subprocess.Popen([f"{BIN}/stratus", "scheduler", "--config-file", conf_path],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

@@ -85,6 +85,31 @@ def _bootstrap(conf, args) -> int:
     return 0
 
 
+def _placement_sync_aggregates(conf, args) -> int:
+    """Exit 0: every aggregated host's providers are in its aggregates; 1: some could not be
+    (listed), or Placement or a database failed."""
+    from stratus.cells.mappings import CellDatabases
+    from stratus.scheduler.aggregate_sync import sync_aggregates
+    from stratus.scheduler.report import PlacementClient
+
+    placement = PlacementClient.from_conf(conf)
+    dbs = Databases(conf)
+    cells = CellDatabases(dbs.engine("api"), cell_timeout_s=conf.cells.cell_timeout)
+    try:
+        result = _for_database("api", sync_aggregates, dbs.engine("api"), cells, placement)
+    finally:
+        cells.dispose()
+        dbs.dispose()
+    print(f"{len(result.updated)} resource provider(s) added to their host's aggregates")
+    problems = ([f"host {h} has no compute node in any cell" for h in result.hosts_without_node]
+                + [f"compute node {n} has no resource provider in placement"
+                   for n in result.nodes_without_provider]
+                + [f"cell {c} did not answer" for c in result.unreachable_cells])
+    for problem in problems:
+        print(f"  not mirrored: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stratus-manage", description=__doc__.splitlines()[0])
     stratus_conf.add_common_arguments(parser)
@@ -100,6 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
         func=_db_version)
     cells_cli.add_online_data_migrations(db)
     cells_cli.add_cell_v2(groups)
+
+    placement = groups.add_parser("placement", help="placement commands").add_subparsers(
+        dest="action", required=True, metavar="ACTION")
+    placement.add_parser(
+        "sync_aggregates", help="add compute node providers to their host's aggregates in "
+                                "placement ([placement] client credentials)",
+    ).set_defaults(func=_placement_sync_aggregates)
 
     boot = groups.add_parser("bootstrap", help="create the admin user, project, roles and "
                                                "identity endpoint (idempotent)")

@@ -11,7 +11,8 @@ scheduler_opts = [
                     "alternates in the same cell, used when a build fails on its host."),
     cfg.BoolOpt("query_placement_for_availability_zone", default=False,
                 help="Ask Placement only for providers in the requested zone's aggregates "
-                     "(member_of). Needs host aggregates mirrored into Placement; the "
+                     "(member_of). Needs host aggregates mirrored into Placement "
+                     "(stratus-manage placement sync_aggregates); the "
                      "AvailabilityZoneFilter checks the zone either way."),
 ]
 

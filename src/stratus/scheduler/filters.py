@@ -24,10 +24,6 @@ class HostFilter:
     def host_passes(self, host: HostState, scheduling: Scheduling) -> bool:
         raise NotImplementedError
 
-    def filter_all(self, hosts: Iterable[HostState], scheduling: Scheduling
-                   ) -> list[HostState]:
-        return [host for host in hosts if self.host_passes(host, scheduling)]
-
 
 def register(cls: type[HostFilter]) -> type[HostFilter]:
     FILTERS[cls.__name__] = cls

@@ -191,6 +191,9 @@ def host_states(candidates: dict, api_engine: sa.Engine, cells: CellDatabases,
         requests_by_root.setdefault(root, []).append(request)
     if not order:
         return []
+    providers_of: dict[str, list[str]] = {}
+    for rp in summaries:
+        providers_of.setdefault(tree.get(rp, rp), []).append(rp)
     rows = {row["uuid"]: (cell, row) for cell, row in _compute_rows(cells, order)}
     aggs = host_aggregates(api_engine, [row["host"] for _, row in rows.values()])
     states = []
@@ -201,10 +204,8 @@ def host_states(candidates: dict, api_engine: sa.Engine, cells: CellDatabases,
         cell, row = rows[root]
         capacity: dict[str, int] = {}
         used: dict[str, int] = {}
-        for rp, resources in summaries.items():
-            if tree.get(rp, rp) != root:
-                continue
-            for rc, numbers in resources.items():
+        for rp in providers_of.get(root, ()):
+            for rc, numbers in summaries[rp].items():
                 capacity[rc] = capacity.get(rc, 0) + int(numbers.get("capacity", 0))
                 used[rc] = used.get(rc, 0) + int(numbers.get("used", 0))
         service = {"forced_down": row["forced_down"], "last_seen_up": row["last_seen_up"],

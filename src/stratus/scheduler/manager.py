@@ -144,7 +144,7 @@ class SchedulerManager:
     def _passing(self, hosts: list[host_state.HostState], scheduling: Scheduling
                  ) -> list[host_state.HostState]:
         for host_filter in self.filters:
-            hosts = host_filter.filter_all(hosts, scheduling)
+            hosts = [host for host in hosts if host_filter.host_passes(host, scheduling)]
             if not hosts:
                 raise NoValidHost(f"There are not enough hosts available: filter "
                                   f"{type(host_filter).__name__} returned 0 hosts.")

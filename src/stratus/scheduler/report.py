@@ -257,7 +257,15 @@ class PlacementClient:
 
     def set_aggregates(self, rp_uuid: str, aggregate_uuids: Iterable[str]) -> None:
         """Make the provider a member of exactly ``aggregate_uuids``."""
-        wanted = sorted(set(aggregate_uuids))
+        wanted = set(aggregate_uuids)
+        self._change_aggregates(rp_uuid, lambda current: wanted, "set")
+
+    def add_aggregates(self, rp_uuid: str, aggregate_uuids: Iterable[str]) -> None:
+        """Add the provider to ``aggregate_uuids``, keeping the aggregates it is in."""
+        extra = set(aggregate_uuids)
+        self._change_aggregates(rp_uuid, lambda current: current | extra, "add")
+
+    def _change_aggregates(self, rp_uuid: str, desired, verb: str) -> None:
         path = f"/resource_providers/{rp_uuid}/aggregates"
 
         def read():
@@ -265,11 +273,12 @@ class PlacementClient:
             return body["resource_provider_generation"], set(body["aggregates"])
 
         def build(generation, current):
-            if current == set(wanted):
+            wanted = desired(current)
+            if current == wanted:
                 return None
-            return {"resource_provider_generation": generation, "aggregates": wanted}
+            return {"resource_provider_generation": generation, "aggregates": sorted(wanted)}
 
-        self._write_with_generation(path, f"set aggregates of {rp_uuid}", read, build)
+        self._write_with_generation(path, f"{verb} aggregates of {rp_uuid}", read, build)
 
     def provider_usages(self, rp_uuid: str) -> dict[str, int]:
         return self._json("GET", f"/resource_providers/{rp_uuid}/usages",
