@@ -5,6 +5,7 @@ fake agents on the in-process RPC transport), served over real HTTP."""
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -165,6 +166,22 @@ def test_actions_in_the_wrong_state_are_409_in_nova_words_and_change_nothing(clo
     fault(compute.post(f"/servers/{server_id}/action", {"reboot": {"type": "WARM"}}), 400)
     fault(compute.post(f"/servers/{server_id}/action", {"os-stop": None, "pause": None}),
           400)
+    compute.delete(f"/servers/{server_id}")
+    wait_gone(compute, server_id)
+
+
+def test_two_racing_stops_start_one_action_and_refuse_the_other(cloud, world):
+    compute = demo(cloud)
+    server_id = boot(compute, "racing", world["flavor"]["id"], world["image"])["id"]
+    wait_for(compute, server_id, "ACTIVE")
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(
+            lambda _: compute.post(f"/servers/{server_id}/action", {"os-stop": None}),
+            range(2)))
+    assert sorted(r.status_code for r in answers) == [202, 409], [r.text for r in answers]
+    wait_for(compute, server_id, "SHUTOFF")
+    actions = compute.get(f"/servers/{server_id}/os-instance-actions").json()
+    assert [a["action"] for a in actions["instanceActions"]].count("stop") == 1
     compute.delete(f"/servers/{server_id}")
     wait_gone(compute, server_id)
 
