@@ -16,23 +16,26 @@ from typing import Any
 from stratus.cells import mappings
 from stratus.cells.mappings import CellDatabases, CellMapping
 from stratus.common.context import RequestContext
+from stratus.compute_api import conductor_api
 from stratus.compute_api.compute_rpc import ComputeRPC
-from stratus.compute_api.conductor_api import CONDUCTOR_TOPIC as TOPIC  # noqa: F401 (served here)
 from stratus.compute_api.store import build_requests as build_store
 from stratus.compute_api.store import instances as instance_store
 from stratus.conductor import cell_landing
 from stratus.scheduler.errors import NoValidHost
+from stratus.scheduler.report import PlacementClient
 from stratus.scheduler.rpcapi import SchedulerClient
 
 LOG = logging.getLogger(__name__)
 
+TOPIC = conductor_api.CONDUCTOR_TOPIC
 
 
 class ConductorManager:
-    """The endpoint; ``placement`` is a ``stratus.scheduler.report.PlacementClient``."""
+    """The conductor's endpoint: reads and writes the API and cell databases, calls the
+    scheduler, casts to compute agents and releases claims in Placement."""
 
     def __init__(self, cells: CellDatabases, scheduler: SchedulerClient, compute: ComputeRPC,
-                 placement: Any):
+                 placement: PlacementClient):
         self._cells = cells
         self._scheduler = scheduler
         self._compute = compute
@@ -65,7 +68,12 @@ class ConductorManager:
             return
         for uuid, (selection, *alternates) in zip(uuids, selections, strict=True):
             instance, instance_spec = waiting[uuid]
-            self._build_on(context, instance, instance_spec, selection, alternates)
+            try:
+                self._build_on(context, instance, instance_spec, selection, alternates)
+            except Exception as exc:  # one server's failure must not strand the others
+                LOG.exception("Handing %s to %s failed", uuid, selection["service_host"])
+                self._placement.delete_allocations(uuid)
+                self._bury(context, [instance], f"{type(exc).__name__}: {exc}")
 
     def reschedule_instance(self, context: RequestContext, instance_uuid: str,
                             request_spec: dict, alternates: list[dict], fault: Any) -> None:
