@@ -52,6 +52,7 @@ def test_boot_reaches_active_on_a_host_whose_usage_is_the_flavor_and_delete_free
     created = boot(compute, "first", world["flavor"]["id"], world["image"])
     server = wait_for(compute, created["id"], "ACTIVE")
     assert server["OS-EXT-SRV-ATTR:host"] and server["OS-EXT-STS:power_state"] == 1
+    assert server["host_status"] == "UP"
     assert server["OS-EXT-STS:vm_state"] == "active" and server["OS-SRV-USG:launched_at"]
     provider = _host_provider(placement, server)
     assert placement.usages(provider["uuid"]) == {
@@ -218,6 +219,7 @@ def test_delete_while_the_host_is_down_is_local_and_frees_the_allocation(cloud, 
     resp = compute.put("/os-services/force-down", {**down, "forced_down": True})
     assert resp.status_code == 200, resp.text
     try:
+        assert show(compute, server["id"])["host_status"] == "DOWN"
         assert compute.delete(f"/servers/{server['id']}").status_code == 204
         # Local delete: gone at once, not after the (unreachable) host answers.
         assert compute.get(f"/servers/{server['id']}").status_code == 404

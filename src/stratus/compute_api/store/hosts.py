@@ -61,6 +61,25 @@ def compute_service_is_up(cells: CellDatabases, cell: CellMapping, host: str,
     return row is not None and is_up(dict(row), down_time_s)
 
 
+def host_statuses(cells: CellDatabases, hosts: set[str], down_time_s: float
+                  ) -> dict[str, str]:
+    """Nova's host_status of each compute host: UP, DOWN (no heartbeat lately or forced
+    down), MAINTENANCE (disabled); hosts with no compute service are left out (UNKNOWN)."""
+    if not hosts:
+        return {}
+    query = sa.select(services).where(services.c.deleted == 0,
+                                      services.c.binary == COMPUTE_BINARY,
+                                      services.c.host.in_(sorted(hosts)))
+    statuses = {}
+    for found in _gather(cells, query):
+        row = found.row
+        if not is_up(row, down_time_s):
+            statuses[row["host"]] = "DOWN"
+        else:
+            statuses[row["host"]] = "MAINTENANCE" if row["disabled"] else "UP"
+    return statuses
+
+
 def list_services(cells: CellDatabases, *, host: str | None = None,
                   binary: str | None = None, down_time_s: float | None = None
                   ) -> list[CellRow]:

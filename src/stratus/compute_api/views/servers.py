@@ -90,7 +90,8 @@ def _detail(base: str, server: dict, since: dict[int, bool], admin: bool) -> dic
                 "OS-EXT-SRV-ATTR:root_device_name": server.get("root_device_name"),
                 "OS-EXT-SRV-ATTR:user_data": server.get("user_data")})
         if since[16]:
-            body["host_status"] = "" if not server.get("host") else "UP"
+            body["host_status"] = "" if not server.get("host") else \
+                server.get("host_status") or "UNKNOWN"
     if since[9]:
         body["locked"] = bool(server.get("locked"))
     if since[19]:
