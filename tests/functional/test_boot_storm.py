@@ -11,8 +11,6 @@ from boot_helpers import Placement, boot, capacity, default_image, make_flavor
 from compute_helpers import admin, admin_project_id
 from harness import start_cloud, stop_cloud
 
-pytestmark = pytest.mark.slow
-
 HOSTS = 20
 REQUESTS = 20
 PER_REQUEST = 10
