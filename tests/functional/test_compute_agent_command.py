@@ -12,7 +12,9 @@ import time
 
 import pytest
 import sqlalchemy as sa
+from placement_harness import start_placement, stop_placement
 
+from stratus import conf as stratus_conf
 from stratus.cells.schema_api import host_mappings
 from stratus.cells.schema_cell import compute_nodes, services
 from stratus.common.db import make_engine
@@ -47,8 +49,20 @@ def test_compute_refuses_to_start_on_an_unsynced_cell_database(tmp_path):
     assert "stratus-manage db sync" in result.stderr
 
 
-def test_compute_runs_fake_agents_that_register_and_map_themselves(tmp_path):
-    (tmp_path / "stratus.conf").write_text("[DEFAULT]\nhost = cmp\nreport_interval = 1\n")
+@pytest.fixture(scope="module")
+def placement(tmp_path_factory):
+    running = start_placement(stratus_conf.load(
+        None, {"state_dir": str(tmp_path_factory.mktemp("placement"))}))
+    yield running
+    stop_placement(running)
+
+
+def test_compute_runs_fake_agents_that_register_and_map_themselves(tmp_path, placement):
+    url = placement.url
+    (tmp_path / "stratus.conf").write_text(
+        "[DEFAULT]\nhost = cmp\nreport_interval = 1\n"
+        f"[placement]\nauth_type = admin_token\nendpoint = {url}\ntoken = admin\n"
+        f"endpoint_override = {url}\n")
     manage(tmp_path, "db", "sync")
     manage(tmp_path, "cell_v2", "map_cell0")
     manage(tmp_path, "cell_v2", "create_cell", "--name", "cell1")
@@ -57,6 +71,8 @@ def test_compute_runs_fake_agents_that_register_and_map_themselves(tmp_path):
                             stderr=subprocess.PIPE, text=True)
     try:
         assert _ready_line(proc).startswith("compute agent(s) cmp-1, cmp-2, cmp-3")
+        providers = placement.get("/resource_providers").json()["resource_providers"]
+        assert {"cmp-1", "cmp-2", "cmp-3"} <= {p["name"] for p in providers}
         cell = make_engine(f"sqlite:///{tmp_path}/cell1.sqlite")
         api = make_engine(f"sqlite:///{tmp_path}/api.sqlite")
         hosts = ["cmp-1", "cmp-2", "cmp-3"]

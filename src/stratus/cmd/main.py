@@ -137,9 +137,11 @@ def _compute(conf, args, started: float) -> int:
               file=sys.stderr)
     print(f"compute agent(s) {hosts} serving RPC topic compute\n"
           f"(ready in {time.monotonic() - started:.2f}s; Ctrl-C stops)", flush=True)
-    _wait_for_signal()
-    running.stop()
-    running.rpc.cleanup()
+    try:
+        _wait_for_signal()
+    finally:
+        running.stop()
+        running.rpc.cleanup()
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import logging
 import socket
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -27,6 +28,7 @@ from stratus.virt.fake import FakeDriver
 
 LOG = logging.getLogger(__name__)
 TOPIC = service_records.COMPUTE_TOPIC
+START_CONCURRENCY = 4
 
 
 def load_driver(conf, host: str) -> ComputeDriver:
@@ -86,6 +88,11 @@ class ComputeAgents:
 
     def add(self, host: str) -> ComputeAgent:
         """Register ``host`` (service, compute node, provider, mapping) and serve its RPC."""
+        agent = self._start_one(host)
+        self.agents[host] = agent
+        return agent
+
+    def _start_one(self, host: str) -> ComputeAgent:
         driver = self._driver_factory(self.conf, host)
         driver.init_host(host)
         service = service_records.register_service(self.cell_engine, host)
@@ -101,13 +108,19 @@ class ComputeAgents:
         manager.init_host()
         server = self.rpc.server(TOPIC, [manager], server=host)
         server.start()
-        agent = ComputeAgent(host, driver, manager, tracker, service, server)
-        self.agents[host] = agent
-        return agent
+        return ComputeAgent(host, driver, manager, tracker, service, server)
 
     def start(self, hosts: list[str]) -> list[ComputeAgent]:
         """Add every host, then start the periodic heartbeats and usage reports."""
-        added = [self.add(host) for host in hosts]
+        # A few at a time: each start is mostly waiting on Placement and the database.
+        with ThreadPoolExecutor(max_workers=START_CONCURRENCY) as pool:
+            futures = [pool.submit(self._start_one, host) for host in hosts]
+        failed = [f.exception() for f in futures if f.exception() is not None]
+        added = [f.result() for f in futures if f.exception() is None]
+        # Those that started are kept, so stop() stops them even when another failed.
+        self.agents.update((agent.host, agent) for agent in added)
+        if failed:
+            raise failed[0]
         self._schedule()
         return added
 

@@ -85,8 +85,7 @@ class ResourceTracker:
             self.placement.set_traits(uuid, sorted(kept | self.traits()))
             if self.conf.compute.provider_aggregates:
                 # Added to, never replacing, memberships the compute API mirrored there.
-                self.placement.set_aggregates(uuid, self.placement.get_aggregates(uuid)
-                                              | set(self.conf.compute.provider_aggregates))
+                self.placement.add_aggregates(uuid, self.conf.compute.provider_aggregates)
         return self.node
 
     def mark_changed(self) -> None:

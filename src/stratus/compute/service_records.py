@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from stratus.cells import mappings
 from stratus.cells.schema_api import utcnow
 from stratus.cells.schema_cell import COMPUTE_BINARY, compute_nodes, services
+from stratus.common.db import writer
 from stratus.compute_api.store import Duplicate, insert_unique
 from stratus.virt.driver import HostResources
 
@@ -28,7 +29,7 @@ def register_service(engine: sa.Engine, host: str, binary: str = COMPUTE_BINARY,
     """The live service row of (host, binary), created if missing; marks it seen now."""
     now = utcnow()
     for _ in range(2):  # a racing creator wins the unique key; read its row then
-        with engine.begin() as conn:
+        with writer(engine).begin() as conn:  # reads, then writes
             found = conn.execute(sa.select(services).where(
                 services.c.host == host, services.c.binary == binary,
                 services.c.deleted == 0)).mappings().first()
@@ -78,7 +79,7 @@ def register_node(engine: sa.Engine, service: dict, resources: HostResources,
     where = (compute_nodes.c.host == host, compute_nodes.c.hypervisor_hostname == nodename,
              compute_nodes.c.deleted == 0)
     for _ in range(2):
-        with engine.begin() as conn:
+        with writer(engine).begin() as conn:  # reads, then writes
             found = conn.execute(sa.select(compute_nodes).where(*where)).mappings().first()
             if found is not None:
                 conn.execute(sa.update(compute_nodes).where(compute_nodes.c.id == found["id"])

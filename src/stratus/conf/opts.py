@@ -6,19 +6,10 @@ from oslo_config import cfg
 from oslo_log import log as oslo_log
 from oslo_policy import opts as policy_opts
 
-from stratus.conf import (
-    cells,
-    compute,
-    database,
-    identity,
-    image,
-    placement,
-    scheduler,
-    service,
-)
+from stratus.conf import cells, compute, database, identity, image, placement, scheduler, service
 
 # Each area module exposes GROUPS: a list of (group name or None for DEFAULT, [opts]).
-_AREAS = (service, database, identity, cells, image, placement, compute, scheduler)
+_AREAS = (service, database, identity, cells, image, placement, scheduler, compute)
 
 
 def _groups():

@@ -170,8 +170,7 @@ def _arch(cpu_info: str | None) -> str | None:
 
 def host_states(candidates: dict, api_engine: sa.Engine, cells: CellDatabases,
                 service_down_time: float) -> list[HostState]:
-    """Host states of the compute nodes Placement offered, in Placement's order; a
-    service not heard from for ``service_down_time`` seconds is down.
+    """Host states of the compute nodes Placement offered, in Placement's order.
 
     A provider with no live compute node row in any cell is left out (logged): it is
     not a host the scheduler can send a server to.

@@ -135,7 +135,7 @@ class SchedulerManager:
             raise NoValidHost(f"Placement found no host with room for {wanted or 'it'} "
                               "and the requested traits and aggregates.")
         hosts = host_state.host_states(body, self.api_engine, self.cells,
-                                        self.conf.service_down_time)
+                                       self.conf.service_down_time)
         if not hosts:
             raise NoValidHost("None of the providers Placement offered is the compute node "
                               "of a host in a reachable cell.")
