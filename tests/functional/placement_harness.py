@@ -82,14 +82,16 @@ class Placement:
             "consumer_type": consumer_type})
 
 
-def start_placement(conf, threads: int = 8, mount: str = "/placement") -> Placement:
-    """Sync the placement database of ``conf`` and serve placement under ``mount``."""
+def start_placement(conf, threads: int = 8, mount: str = "/placement",
+                    port: int | None = None) -> Placement:
+    """Sync the placement database of ``conf`` and serve placement under ``mount`` (on
+    ``port``, default a free one)."""
     conf.set_override("auth_strategy", "noauth2", group="placement")
     databases = Databases(conf)
     engine = databases.engine("placement")
     migration.sync("placement", engine)
     service = placement_app.make_service(conf, engine, Policy(conf))
-    port = free_port()
+    port = port or free_port()
     app = placement_app.make_app(conf, service)
     if mount:
         app = PrefixDispatcher({mount: app})

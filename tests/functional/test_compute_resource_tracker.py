@@ -8,10 +8,15 @@ import time
 import uuid as uuidlib
 
 import sqlalchemy as sa
-from agenthelpers import IMAGE, context
+from agenthelpers import IMAGE, context, load_conf
+from harness import free_port
+from keystoneauth1 import session as ksa_session
+from keystoneauth1 import token_endpoint
+from placement_harness import start_placement, stop_placement
 
 from stratus.cells.schema_cell import compute_nodes
 from stratus.compute.agents import ComputeAgents
+from stratus.scheduler.report import PlacementClient
 
 
 def start(cell_env, *hosts) -> ComputeAgents:
@@ -140,3 +145,25 @@ def test_usage_and_size_changes_reach_compute_nodes_and_placement(cell_env):
                 compute_nodes.c.uuid == agent.node_uuid)).scalar_one() == 64
     finally:
         agents.stop()
+
+
+def test_a_host_started_while_placement_is_down_is_reported_once_it_answers(cell_env,
+                                                                          tmp_path):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/placement"
+    session = ksa_session.Session(auth=token_endpoint.Token(url, "admin"))
+    agents = ComputeAgents(cell_env.conf, cell_env.rpc, cell_env.cell,
+                           placement=PlacementClient(session, endpoint=url))
+    late = None
+    try:
+        agents.start([cell_env.host])  # starts anyway: service and node rows are written
+        rp = agents.agents[cell_env.host].node_uuid
+        late = start_placement(load_conf(tmp_path / "late"), port=port)
+        agents.report_usage(force=True)  # the next full report writes the provider
+        inventory = late.get(f"/resource_providers/{rp}/inventories").json()["inventories"]
+        assert inventory["VCPU"]["total"] == cell_env.conf.fake_driver.vcpus
+        assert "COMPUTE_NODE" in late.get(f"/resource_providers/{rp}/traits").json()["traits"]
+    finally:
+        agents.stop()
+        if late is not None:
+            stop_placement(late)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from stratus.cells.schema_api import utcnow
 from stratus.common.context import RequestContext
 from stratus.compute.instance_store import InstanceGone, InstanceStore, UnexpectedTaskState
+from stratus.scheduler.report import PlacementError
 from stratus.virt import power_state
 from stratus.virt.driver import ComputeDriver, InstanceNotFound
 
@@ -94,8 +95,14 @@ class ComputeManager:
         return self._locks[zlib.crc32(instance_uuid.encode()) % _LOCK_STRIPES]
 
     def _delete_allocation(self, instance_uuid: str) -> None:
-        if self._placement is not None:
+        if self._placement is None:
+            return
+        try:
             self._placement.delete_allocations(instance_uuid)
+        except PlacementError:
+            # Left for the operator (or a heal) to remove; the instance's own state is
+            # already right, so the operation is not failed for it.
+            LOG.exception("Could not remove the allocation of %s", instance_uuid)
 
     # -- build -----------------------------------------------------------------------------
 

@@ -7,14 +7,17 @@ afterwards it pushes inventory only when what it would report changes.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 
 import sqlalchemy as sa
 
 from stratus.compute import service_records
+from stratus.scheduler.report import PlacementError
 from stratus.virt.driver import ComputeDriver, HostResources
 
+LOG = logging.getLogger(__name__)
 # Trait namespaces the tracker reports from the host and so may also take away.
 OWNED_TRAIT_PREFIXES = ("COMPUTE_", "HW_CPU_X86_")
 
@@ -37,6 +40,7 @@ class ResourceTracker:
         self.nodename = driver.get_available_nodes()[0]
         self.node: dict | None = None
         self._reported_inventory: dict | None = None
+        self._provider_synced = False
         self._dirty = threading.Event()
 
     @property
@@ -68,16 +72,25 @@ class ResourceTracker:
                 | {_custom_trait(t) for t in self.conf.compute.provider_traits if t.strip()})
 
     def start(self) -> dict:
-        """Write the compute node and the whole provider; returns the compute node row."""
+        """Write the compute node and the whole provider; returns the compute node row.
+
+        Placement not answering does not stop the host: the provider is written at the
+        next full report (``update_resources_interval``) instead.
+        """
         resources = self.driver.get_available_resource(self.nodename)
         self.node = service_records.register_node(self.cell_engine, self.service, resources,
                                                   self.ratios)
-        if self.placement is not None:
-            uuid = self.node["uuid"]
+        self._sync_provider(resources)
+        return self.node
+
+    def _sync_provider(self, resources: HostResources) -> None:
+        if self.placement is None:
+            return
+        uuid = self.node["uuid"]
+        try:
             self.placement.ensure_provider(uuid, self.nodename)
             inventory = self.inventory(resources)
             self.placement.set_inventory(uuid, inventory)
-            self._reported_inventory = inventory
             # Traits outside the namespaces the tracker owns (an operator's CUSTOM_* set
             # with osc-placement) stay; owned ones are made exactly what the host has.
             kept = {t for t in self.placement.get_traits(uuid)
@@ -86,7 +99,14 @@ class ResourceTracker:
             if self.conf.compute.provider_aggregates:
                 # Added to, never replacing, memberships the compute API mirrored there.
                 self.placement.add_aggregates(uuid, self.conf.compute.provider_aggregates)
-        return self.node
+        except PlacementError as exc:
+            LOG.warning("Could not report node %s to Placement (retried at the next full "
+                        "report): %s", self.nodename, exc)
+            self._reported_inventory = None
+            self._provider_synced = False
+            return
+        self._reported_inventory = inventory
+        self._provider_synced = True
 
     def mark_changed(self) -> None:
         """An instance landed or left: the next :meth:`collect` reports usage."""
@@ -99,9 +119,16 @@ class ResourceTracker:
             return None
         self._dirty.clear()
         resources = self.driver.get_available_resource(self.nodename)
-        if self.placement is not None:
+        if self.placement is not None and not self._provider_synced:
+            if force:
+                self._sync_provider(resources)
+        elif self.placement is not None:
             inventory = self.inventory(resources)
             if inventory != self._reported_inventory:
-                self.placement.set_inventory(self.node["uuid"], inventory)
-                self._reported_inventory = inventory
+                try:
+                    self.placement.set_inventory(self.node["uuid"], inventory)
+                    self._reported_inventory = inventory
+                except PlacementError as exc:
+                    LOG.warning("Could not update the inventory of %s: %s", self.nodename,
+                                exc)
         return self.node["id"], resources, self.ratios
