@@ -64,6 +64,7 @@ class AllInOne:
         self.base_url = bootstrap.public_base_url(conf)
         self.fake_hosts = fake_hosts
         self.rpc_services: InProcessServices | None = None
+        self.service_account: CloudEntry | None = None  # set by prepare()
 
     def prepare(self) -> list[CloudEntry] | None:
         """Sync schemas, bootstrap on first start, refresh the catalog and client files."""
