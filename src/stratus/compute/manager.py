@@ -12,6 +12,7 @@ import logging
 import threading
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from stratus.cells.schema_api import utcnow
 from stratus.common.context import RequestContext
@@ -26,12 +27,15 @@ LOG = logging.getLogger(__name__)
 _LOCK_STRIPES = 64
 
 
+@dataclass(frozen=True)
 class _Power:
-    """One power action: the task state while it runs and the vm_state it ends in."""
+    """One power action: its event, the task state while it runs, the vm_state it ends in
+    and the driver call that does it."""
 
-    def __init__(self, event: str, task_state: str, vm_state: str,
-                 call: Callable[[ComputeDriver, dict], None]):
-        self.event, self.task_state, self.vm_state, self.call = event, task_state, vm_state, call
+    event: str
+    task_state: str
+    vm_state: str
+    call: Callable[[ComputeDriver, dict], None]
 
 
 _POWER_ACTIONS = {
@@ -202,8 +206,7 @@ class ComputeManager:
 
     # -- power -----------------------------------------------------------------------------
 
-    def _power(self, context: RequestContext, instance_uuid: str, action: _Power,
-               call: Callable[[dict], None] | None = None) -> None:
+    def _power(self, context: RequestContext, instance_uuid: str, action: _Power) -> None:
         with self._lock(instance_uuid):
             event = self._store.event_start(context, instance_uuid, action.event, self.host)
             error = None
@@ -212,7 +215,7 @@ class ComputeManager:
                 self._store.update(instance_uuid, {"task_state": action.task_state},
                                    expected_task_state=(None, action.task_state))
                 instance = self._store.get(instance_uuid)
-                (call or (lambda i: action.call(self.driver, i)))(instance)
+                action.call(self.driver, instance)
                 info = self.driver.get_info(instance)
                 self._store.update(instance_uuid, {
                     "vm_state": action.vm_state, "task_state": None,
