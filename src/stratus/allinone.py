@@ -2,7 +2,11 @@
 
 On every start it brings the databases to head and makes the catalog match the URL it
 serves on. On the first start it also bootstraps an admin and a demo account and writes
-``clouds.yaml`` and ``openrc`` files into the state directory.
+``clouds.yaml`` and ``openrc`` files into the state directory. A service account (project
+``service``, roles admin and service, as Nova's ``nova`` user) gives the compute side its
+Placement credentials. With ``fake_hosts`` set, the conductor, the scheduler and that many
+fake compute agents run in the process too, on the in-process RPC transport
+(``stratus.allinone_services``), once the HTTP server is listening.
 """
 
 from __future__ import annotations
@@ -15,11 +19,14 @@ import sqlalchemy as sa
 import yaml
 from oslo_config import cfg
 
+from stratus.allinone_services import InProcessServices
 from stratus.cells import setup as cells_setup
+from stratus.cells.mappings import CellDatabases
 from stratus.common.db import Databases, migration
 from stratus.common.policy import Policy
 from stratus.common.wsgi.dispatch import PrefixDispatcher
 from stratus.compute_api import app as compute_app
+from stratus.compute_api import conductor_api
 from stratus.conf.database import DATABASES
 from stratus.identity import app as identity_app
 from stratus.identity import bootstrap, catalog, store
@@ -27,9 +34,14 @@ from stratus.identity.passwords import Passwords
 from stratus.imagesvc import app as image_app
 from stratus.imagesvc import default_image
 from stratus.placement import app as placement_app
+from stratus.scheduler import report
 
 DEMO_USER = "demo"
 DEMO_PROJECT = "demo"
+SERVICE_USER = "stratus"
+SERVICE_PROJECT = "service"
+SERVICE_CLOUD = "stratus-service"
+_OPENRC_SUFFIX = {"stratus": "", "stratus-demo": "-demo", SERVICE_CLOUD: "-service"}
 
 
 @dataclass(frozen=True)
@@ -45,11 +57,14 @@ class CloudEntry:
 class AllInOne:
     """Assembles the services of one process into a single WSGI app."""
 
-    def __init__(self, conf: cfg.ConfigOpts):
+    def __init__(self, conf: cfg.ConfigOpts, fake_hosts: int | None = None):
         self.conf = conf
         self.state_dir = conf.state_dir
         self.databases = Databases(conf)
         self.base_url = bootstrap.public_base_url(conf)
+        self.fake_hosts = fake_hosts
+        self.rpc_services: InProcessServices | None = None
+        self.service_account: CloudEntry | None = None  # set by prepare()
 
     def prepare(self) -> list[CloudEntry] | None:
         """Sync schemas, bootstrap on first start, refresh the catalog and client files."""
@@ -66,8 +81,9 @@ class AllInOne:
             entries = [CloudEntry("stratus", "admin", _password(), "admin"),
                        CloudEntry("stratus-demo", DEMO_USER, _password(), DEMO_PROJECT)]
         self._bootstrap(entries, reset_passwords=first_start)
+        self.service_account = self._ensure_service_account()
         self._prepare_images(entries[0], first_start)
-        self._write_client_files(entries)
+        self._write_client_files([*entries, self.service_account])
         return entries if first_start else None
 
     def _bootstrap(self, entries: list[CloudEntry], reset_passwords: bool) -> None:
@@ -82,6 +98,19 @@ class AllInOne:
                                          password=demo.password,
                                          project_name=demo.project_name, role="member")
         self._refresh_catalog(engine)
+
+    def _ensure_service_account(self) -> CloudEntry:
+        """The services' own account; its password is kept in clouds.yaml."""
+        known = self._load_cloud_entries(names=(SERVICE_CLOUD,))
+        entry = known[0] if known else CloudEntry(SERVICE_CLOUD, SERVICE_USER, _password(),
+                                                  SERVICE_PROJECT)
+        with self.databases.engine("identity").begin() as conn:
+            account = bootstrap.ensure_account(
+                conn, Passwords(self.conf), user_name=entry.username, password=entry.password,
+                project_name=entry.project_name, role="admin")
+            store.grant(conn, account.user_id, account.project_id,
+                        store.ensure_role(conn, "service")["id"])
+        return entry
 
     def _refresh_catalog(self, engine: sa.Engine) -> None:
         """Endpoints follow the address we serve on; only working services are listed."""
@@ -121,11 +150,7 @@ class AllInOne:
         policy = Policy(self.conf)
         identity = identity_app.make_service(self.conf, self.databases.engine("identity"),
                                              policy)
-        with self.databases.engine("identity").connect() as conn:
-            service_catalog = catalog.token_catalog(conn)
-        # The compute API finds the image service in the catalog and calls it over HTTP.
-        self.compute = compute_app.make_service(self.conf, self.databases.engine("api"), policy,
-                                                catalog=service_catalog)
+        self.compute = self._compute_service(policy)
         images = self._image_service(policy)
         placement = placement_app.make_service(self.conf, self.databases.engine("placement"),
                                                policy)
@@ -137,20 +162,60 @@ class AllInOne:
                                                  identity.validate_identity),
         })
 
+    def _compute_service(self, policy: Policy):
+        """The compute API; with in-process services it hands servers to the conductor."""
+        api_engine = self.databases.engine("api")
+        with self.databases.engine("identity").connect() as conn:
+            service_catalog = catalog.token_catalog(conn)
+        # The compute API finds the image service in the catalog and calls it over HTTP.
+        if self.fake_hosts is None:
+            return compute_app.make_service(self.conf, api_engine, policy,
+                                            catalog=service_catalog)
+        self._configure_placement_client()
+        cells = CellDatabases(api_engine, cell_timeout_s=self.conf.cells.cell_timeout)
+        self.rpc_services = InProcessServices(self.conf, self.databases, cells,
+                                             self.fake_hosts)
+        return compute_app.make_service(
+            self.conf, api_engine, policy, cells=cells,
+            compute_task_api=conductor_api.ConductorRPC(self.rpc_services.rpc),
+            compute_rpc=self.rpc_services.compute_rpc, placement=self.rpc_services.placement,
+            catalog=service_catalog)
+
+    def _configure_placement_client(self) -> None:
+        """The service account talks to our own Placement, unless a config file says else."""
+        if self.conf.placement.auth_type:
+            return
+        account = self.service_account
+        report.configure_auth(
+            self.conf, "password", auth_url=f"{self.base_url}/identity",
+            username=account.username, password=account.password,
+            project_name=account.project_name, user_domain_name="Default",
+            project_domain_name="Default")
+
+    def start_services(self) -> None:
+        """Start the conductor, scheduler and agents; call once the HTTP server listens."""
+        if self.rpc_services is not None:
+            self.rpc_services.start()
+
+    def stop_services(self) -> None:
+        if self.rpc_services is not None:
+            self.rpc_services.stop()
+
     # --- client files ---------------------------------------------------------------
 
     @property
     def clouds_yaml(self) -> str:
         return os.path.join(self.state_dir, "clouds.yaml")
 
-    def _load_cloud_entries(self) -> list[CloudEntry] | None:
+    def _load_cloud_entries(self, names: tuple[str, ...] = ("stratus", "stratus-demo")
+                            ) -> list[CloudEntry] | None:
         if not os.path.exists(self.clouds_yaml):
             return None
         with open(self.clouds_yaml) as fh:
             clouds = yaml.safe_load(fh)["clouds"]
         return [CloudEntry(name, c["auth"]["username"], c["auth"]["password"],
                            c["auth"]["project_name"])
-                for name, c in clouds.items() if name in ("stratus", "stratus-demo")]
+                for name, c in clouds.items() if name in names]
 
     def _write_client_files(self, entries: list[CloudEntry]) -> None:
         auth_url = f"{self.base_url}/identity"
@@ -163,7 +228,7 @@ class AllInOne:
         } for e in entries}}
         _write_private(self.clouds_yaml, yaml.safe_dump(clouds, sort_keys=False))
         for entry in entries:
-            suffix = "" if entry.name == "stratus" else "-demo"
+            suffix = _OPENRC_SUFFIX[entry.name]
             _write_private(os.path.join(self.state_dir, f"openrc{suffix}"), "".join(
                 f"export {k}={v}\n" for k, v in (
                     ("OS_AUTH_URL", auth_url), ("OS_USERNAME", entry.username),

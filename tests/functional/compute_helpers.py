@@ -1,21 +1,22 @@
 """Helpers for compute API tests: an HTTP client per caller, and a stand-in for the conductor.
 
-``land_in_cell`` does what the conductor will do once scheduling exists (create the instance
-in a cell from its build request, point the mapping at the cell, drop the build request), so
-list/show/delete of servers in cells can be tested through the API before that work lands.
+``land_in_cell`` puts a server into a cell with the store functions the conductor uses
+(create the instance, drop the build request, point the mapping at the cell), so list/show/
+delete of servers in cells can be tested through the API of a cloud with no compute hosts.
 """
 
 from __future__ import annotations
 
 import uuid as uuidlib
 
-import orjson
 import requests
 import sqlalchemy as sa
 
 from stratus.cells import mappings
-from stratus.cells.schema_api import build_requests, utcnow
-from stratus.cells.schema_cell import compute_nodes, instance_metadata, instances, services
+from stratus.cells.schema_api import utcnow
+from stratus.cells.schema_cell import compute_nodes, services
+from stratus.compute_api.store import build_requests as build_store
+from stratus.compute_api.store import instances as instance_store
 
 # A public, active image every server-creating test boots; ensure_flavor puts it in place.
 IMAGE = "6b0e2f4e-5c1b-4c7e-9a51-0f6b0e2f4e5c"
@@ -142,29 +143,18 @@ def cell_engine(cloud, name: str = "cell1") -> sa.Engine:
 
 
 def land_in_cell(cloud, server_id: str, cell_name: str = "cell1", **changes) -> None:
-    """Move a build request into a cell as the conductor will (see module docstring)."""
+    """Move a build request into a cell, ACTIVE, as the conductor and an agent would."""
     target = cell(cloud, cell_name)
     api = cloud.aio.compute.api_engine
     with api.connect() as conn:
-        row = conn.execute(sa.select(build_requests)
-                           .where(build_requests.c.instance_uuid == server_id)).one()
-    instance = orjson.loads(row.instance)
-    values = {column.name: instance.get(column.name) for column in instances.c
-              if column.name in instance and column.name not in ("id", "flavor", "deleted")}
-    values.update(flavor=orjson.dumps({"cur": instance["flavor"]}).decode(),
-                  created_at=utcnow(), deleted=0, vm_state="active", task_state=None,
-                  power_state=1)
-    values["updated_at"] = None
-    values.update(changes)
+        instance = build_store.get(conn, server_id)
+    instance.update(created_at=utcnow(), updated_at=None, vm_state="active", task_state=None,
+                    power_state=1)
+    instance.update(changes)
     with cloud.aio.compute.cells.engine(target).begin() as conn:
-        conn.execute(sa.insert(instances).values(**values))
-        if instance.get("metadata"):
-            conn.execute(sa.insert(instance_metadata), [
-                {"instance_uuid": server_id, "key": key, "value": value, "created_at": utcnow()}
-                for key, value in instance["metadata"].items()])
+        instance_store.create(conn, instance)
     with api.begin() as conn:
-        mappings.set_instance_cell(conn, server_id, target.id)
-        conn.execute(sa.delete(build_requests).where(build_requests.c.instance_uuid == server_id))
+        assert build_store.take(conn, server_id, target.id)
 
 
 def add_compute_host(cloud, host: str, cell_name: str = "cell1", vcpus: int = 8,

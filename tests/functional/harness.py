@@ -61,21 +61,25 @@ def issue_token(identity_url: str, user: str, password: str, project: str | None
     return resp.headers["X-Subject-Token"]
 
 
-def start_cloud(state_dir, **overrides) -> Cloud:
+def start_cloud(state_dir, fake_hosts: int | None = None, **overrides) -> Cloud:
+    """An all-in-one on a free port; with ``fake_hosts`` it also runs the conductor, the
+    scheduler and that many fake compute agents (without, servers stay build requests)."""
     port = free_port()
     conf = stratus_conf.load(None, {"state_dir": str(state_dir), "api.port": port,
                                     **FAST_HASH, **overrides})
-    aio = AllInOne(conf)
+    aio = AllInOne(conf, fake_hosts=fake_hosts)
     created = aio.prepare()
     entries = created or aio._load_cloud_entries()
     # As many threads as the all-in-one's default: the compute API calls the image API
     # on this same server, so concurrent boots need free threads for those calls too.
     server = Server(aio.wsgi_app(), "127.0.0.1", port, threads=16)
     server.start()
+    aio.start_services()
     return Cloud(f"http://127.0.0.1:{port}", conf, aio, entries[0], entries[1], server)
 
 
 def stop_cloud(cloud: Cloud) -> None:
+    cloud.aio.stop_services()
     cloud.server.stop()
     cloud.aio.databases.dispose()
     if getattr(cloud.aio, "compute", None) is not None:

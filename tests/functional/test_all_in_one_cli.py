@@ -62,7 +62,8 @@ def osc(aio, cloud: str, *args: str) -> subprocess.CompletedProcess:
 
 def test_first_start_writes_clouds_yaml_and_openrc(aio):
     clouds = yaml.safe_load(open(os.path.join(aio.state_dir, "clouds.yaml")))["clouds"]
-    assert set(clouds) == {"stratus", "stratus-demo"}
+    assert set(clouds) == {"stratus", "stratus-demo", "stratus-service"}
+    assert clouds["stratus-service"]["auth"]["project_name"] == "service"
     assert clouds["stratus"]["auth"]["auth_url"] == f"http://127.0.0.1:{aio.port}/identity"
     assert oct(os.stat(os.path.join(aio.state_dir, "clouds.yaml")).st_mode & 0o777) == "0o600"
     openrc = open(os.path.join(aio.state_dir, "openrc")).read()

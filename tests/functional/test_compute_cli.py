@@ -59,44 +59,59 @@ def test_keypair_create_list_delete(aio):
     assert yaml.safe_load(ok(osc(aio, "stratus-demo", "keypair", "list", "-f", "yaml"))) == []
 
 
-def test_sdk_negotiates_2_38_and_server_stays_build_until_scheduled(aio):
+def test_sdk_negotiates_2_38_and_boots_a_server_on_the_fake_host(aio):
     ok(osc(aio, "stratus", "flavor", "create", "--ram", "256", "--vcpus", "1", "--disk", "1",
            "srv.tiny"))
     conn = _sdk(aio)
     assert utils.maximum_supported_microversion(conn.compute, "2.100") == "2.38"
     flavor = conn.compute.find_flavor("srv.tiny")
-    server = conn.compute.create_server(name="cli-server", flavor_id=flavor.id,
-                                        image_id=conn.image.find_image("stratus-tiny").id,
-                                        networks="none")
-    listed = yaml.safe_load(ok(osc(aio, "stratus", "server", "list", "-f", "yaml")))
-    assert [(s["Name"], s["Status"]) for s in listed] == [("cli-server", "BUILD")]
+    image = conn.image.find_image("stratus-tiny")
+    server = conn.compute.create_server(name="sdk-server", flavor_id=flavor.id,
+                                        image_id=image.id, networks="none")
+    server = conn.compute.wait_for_server(server, status="ACTIVE", wait=60)
+    assert server.compute_host
     conn.compute.delete_server(server)
+    conn.compute.wait_for_delete(server, wait=60)
 
 
-def test_server_create_with_the_cli_boots_from_the_default_image(aio):
-    """The CLI finds --image through the image service and sends it twice: as imageRef and
-    as an image-to-local block device mapping, which the API must accept."""
+def test_server_create_wait_reaches_active_and_delete_wait_frees_the_host(aio):
+    """The acceptance of issue 5 as a user types it: the CLI finds --image through the
+    image service, sends it as imageRef and as an image-to-local block device mapping,
+    waits for ACTIVE; the host's provider shows the usage until the server is deleted."""
     ok(osc(aio, "stratus", "flavor", "create", "--ram", "256", "--vcpus", "1", "--disk", "1",
            "cli.small"))
     image = yaml.safe_load(ok(osc(aio, "stratus", "image", "show", "stratus-tiny",
                                   "-f", "yaml")))
     created = yaml.safe_load(ok(osc(aio, "stratus", "server", "create", "--image",
                                     "stratus-tiny", "--flavor", "cli.small", "--nic", "none",
-                                    "cli-server", "-f", "yaml")))
-    assert created["status"] == "BUILD"
-    shown = yaml.safe_load(ok(osc(aio, "stratus", "server", "show", "cli-server",
-                                  "-f", "yaml")))
-    assert shown["id"] == created["id"] and shown["status"] == "BUILD"
-    assert image["id"] in str(shown["image"])
-    assert shown["OS-EXT-STS:task_state"] == "scheduling"
-    ok(osc(aio, "stratus", "server", "delete", "cli-server"))
+                                    "demo", "--wait", "-f", "yaml")))
+    assert created["status"] == "ACTIVE"
+    shown = yaml.safe_load(ok(osc(aio, "stratus", "server", "show", "demo", "-f", "yaml")))
+    assert shown["id"] == created["id"] and shown["status"] == "ACTIVE"
+    assert image["id"] in str(shown["image"]) and shown["OS-EXT-SRV-ATTR:host"]
+    provider = yaml.safe_load(ok(osc(
+        aio, "stratus", "resource", "provider", "list",
+        "--name", shown["OS-EXT-SRV-ATTR:hypervisor_hostname"], "-f", "yaml")))[0]
+    usage = {row["resource_class"]: row["usage"] for row in yaml.safe_load(ok(osc(
+        aio, "stratus", "resource", "provider", "usage", "show", provider["uuid"],
+        "-f", "yaml")))}
+    assert usage["VCPU"] == 1 and usage["MEMORY_MB"] == 256 and usage["DISK_GB"] == 1
+    console = ok(osc(aio, "stratus", "console", "log", "show", "demo"))
+    assert console.strip()
+    ok(osc(aio, "stratus", "server", "delete", "demo", "--wait"))
     assert yaml.safe_load(ok(osc(aio, "stratus", "server", "list", "-f", "yaml"))) == []
+    usage = {row["resource_class"]: row["usage"] for row in yaml.safe_load(ok(osc(
+        aio, "stratus", "resource", "provider", "usage", "show", provider["uuid"],
+        "-f", "yaml")))}
+    assert set(usage.values()) == {0}
 
 
 def test_hypervisor_service_and_quota_commands(aio):
-    assert yaml.safe_load(ok(osc(aio, "stratus", "hypervisor", "list", "-f", "yaml"))) == []
-    assert yaml.safe_load(ok(osc(aio, "stratus", "compute", "service", "list",
-                                 "-f", "yaml"))) == []
+    """The all-in-one runs one fake compute host by default: one hypervisor, one service."""
+    assert len(yaml.safe_load(ok(osc(aio, "stratus", "hypervisor", "list", "-f", "yaml")))) == 1
+    services = yaml.safe_load(ok(osc(aio, "stratus", "compute", "service", "list",
+                                     "-f", "yaml")))
+    assert [s["State"] for s in services] == ["up"]
     quota = yaml.safe_load(ok(osc(aio, "stratus", "quota", "show", "-f", "yaml")))
     limits = {row["Resource"]: row["Limit"] for row in quota} if isinstance(quota, list) \
         else quota

@@ -16,19 +16,22 @@ from oslo_log import log as oslo_log
 from stratus import conf as stratus_conf
 
 
-def _serve(conf, app, started: float, banner: str) -> int:
+def _serve(conf, app, started: float, banner: str, on_listening=None) -> int:
     from stratus.common.wsgi.server import Server
 
     server = Server(app, conf.api.host, conf.api.port, threads=conf.api.threads)
+    # Before listening: a client may see us up and stop us at once; that is a clean stop.
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
     try:
         server.start()
     except OSError as exc:
         print(f"stratus: cannot listen on {conf.api.host}:{conf.api.port}: {exc}",
               file=sys.stderr)
         return 1
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    if on_listening is not None:
+        on_listening()
     print(f"{banner}\n(ready in {time.monotonic() - started:.2f}s; Ctrl-C stops)", flush=True)
     stop.wait()
     server.stop()
@@ -40,10 +43,13 @@ def _all_in_one(conf, args, started: float) -> int:
     from stratus.common.policy import Policy
 
     Policy(conf)  # a broken policy file stops us before any database is touched
-    cloud = AllInOne(conf)
+    cloud = AllInOne(conf, fake_hosts=args.fake_hosts)
     cloud.prepare()
     app = cloud.wsgi_app()
-    return _serve(conf, app, started, cloud.usage())
+    try:
+        return _serve(conf, app, started, cloud.usage(), on_listening=cloud.start_services)
+    finally:
+        cloud.stop_services()
 
 
 def _identity(conf, args, started: float) -> int:
@@ -83,30 +89,6 @@ def _wait_for_signal() -> None:
     stop.wait()
 
 
-def _compute(conf, args, started: float) -> int:
-    """A compute agent ([DEFAULT] host, compute_driver), or N fake ones (--fake-hosts N)."""
-    from stratus.compute import agents as compute_agents
-
-    try:
-        running = compute_agents.start_from_conf(conf, fake_hosts=args.fake_hosts)
-    except compute_agents.AgentStartError as exc:
-        print(f"stratus: compute agent cannot start: {exc}", file=sys.stderr)
-        return 1
-    hosts = ", ".join(running.agents)
-    if running.placement is None:
-        print("stratus: warning: [placement] has no credentials (auth_type): these hosts are "
-              "not reported to Placement and no server will be scheduled on them",
-              file=sys.stderr)
-    print(f"compute agent(s) {hosts} serving RPC topic compute\n"
-          f"(ready in {time.monotonic() - started:.2f}s; Ctrl-C stops)", flush=True)
-    try:
-        _wait_for_signal()
-    finally:
-        running.stop()
-        running.rpc.cleanup()
-    return 0
-
-
 def _scheduler(conf, args, started: float) -> int:
     """The scheduler alone: serves RPC topic 'scheduler' (Placement via [placement])."""
     from stratus.cells.mappings import CellDatabases
@@ -139,6 +121,30 @@ def _scheduler(conf, args, started: float) -> int:
     return 0
 
 
+def _compute(conf, args, started: float) -> int:
+    """A compute agent ([DEFAULT] host, compute_driver), or N fake ones (--fake-hosts N)."""
+    from stratus.compute import agents as compute_agents
+
+    try:
+        running = compute_agents.start_from_conf(conf, fake_hosts=args.fake_hosts)
+    except compute_agents.AgentStartError as exc:
+        print(f"stratus: compute agent cannot start: {exc}", file=sys.stderr)
+        return 1
+    hosts = ", ".join(running.agents)
+    if running.placement is None:
+        print("stratus: warning: [placement] has no credentials (auth_type): these hosts are "
+              "not reported to Placement and no server will be scheduled on them",
+              file=sys.stderr)
+    print(f"compute agent(s) {hosts} serving RPC topic compute\n"
+          f"(ready in {time.monotonic() - started:.2f}s; Ctrl-C stops)", flush=True)
+    try:
+        _wait_for_signal()
+    finally:
+        running.stop()
+        running.rpc.cleanup()
+    return 0
+
+
 COMMANDS = {"all-in-one": _all_in_one, "identity": _identity, "placement": _placement,
             "scheduler": _scheduler, "compute": _compute}
 
@@ -161,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--cells", type=int, metavar="N",
                              help="map and sync N cells besides cell0 (default [cells] "
                                   "all_in_one_cells, 1)")
+            sub.add_argument("--fake-hosts", type=int, metavar="N", default=1,
+                             help="run the conductor, the scheduler and N compute agents "
+                                  "with the fake virt driver in this process (default 1)")
         sub.set_defaults(func=func)
     return parser
 

@@ -22,6 +22,7 @@ from stratus.compute_api.handlers import (
     instance_actions,
     keypairs,
     quotas,
+    server_actions,
     server_details,
     server_groups,
     servers,
@@ -32,6 +33,7 @@ from stratus.compute_api.schemas import aggregates as aggregate_schemas
 from stratus.compute_api.schemas import flavors as flavor_schemas
 from stratus.compute_api.schemas import keypairs as keypair_schemas
 from stratus.compute_api.schemas import quotas as quota_schemas
+from stratus.compute_api.schemas import server_actions as server_action_schemas
 from stratus.compute_api.schemas import server_groups as group_schemas
 from stratus.compute_api.schemas import servers as server_schemas
 from stratus.compute_api.schemas import services as service_schemas
@@ -123,6 +125,18 @@ ROUTES = [
           rules={"GET": f"{P}:servers:show", "PUT": f"{P}:servers:update",
                  "DELETE": f"{P}:servers:delete"},
           specs={"PUT": Spec(body=_spans(server_schemas.update))}),
+    Route(f"{SERVER}/action", {"POST": server_actions.server_action},
+          actions={"POST": {
+              "reboot": f"{P}:servers:reboot", "os-stop": f"{P}:servers:stop",
+              "os-start": f"{P}:servers:start", "pause": f"{P}:os-pause-server:pause",
+              "unpause": f"{P}:os-pause-server:unpause",
+              "suspend": f"{P}:os-suspend-server:suspend",
+              "resume": f"{P}:os-suspend-server:resume",
+              "lock": f"{P}:os-lock-server:lock", "unlock": f"{P}:os-lock-server:unlock",
+              "os-resetState": f"{P}:os-admin-actions:reset_state",
+              "os-getConsoleOutput": f"{P}:os-console-output"}},
+          checks={"POST": {"unlock_override": f"{P}:os-lock-server:unlock:unlock_override"}},
+          specs={"POST": Spec(body=server_action_schemas.action)}),
     Route(f"{SERVER}/metadata",
           {"GET": server_details.list_metadata, "POST": server_details.create_metadata,
            "PUT": server_details.replace_metadata},
@@ -242,12 +256,14 @@ ROUTES = [
 def make_service(conf: cfg.ConfigOpts, api_engine: sa.Engine, policy: Policy,
                  cells: CellDatabases | None = None,
                  compute_task_api: conductor_api.ComputeTaskAPI | None = None,
+                 compute_rpc: object | None = None, placement: object | None = None,
                  catalog: list[dict] | None = None) -> ComputeService:
     """``catalog``: the service catalog the image endpoint is taken from (see image_api)."""
     cells = cells or CellDatabases(api_engine, cell_timeout_s=conf.cells.cell_timeout)
     return ComputeService(api_engine=api_engine, cells=cells, policy=policy,
                           compute_task_api=compute_task_api or conductor_api.NotYetScheduled(),
                           image_api=image_api.ImageAPI(conf, catalog),
+                          compute_rpc=compute_rpc, placement=placement,
                           service_down_time=conf.service_down_time)
 
 

@@ -4,8 +4,9 @@
 ``ComputeTaskAPI.schedule_and_build_instances``): given the build requests, request specs
 and their instance mappings written by ``POST /servers``, it picks hosts, creates each
 instance in its cell, points the instance mapping at the cell and deletes the build request.
-Until the scheduling work lands, ``NotYetScheduled`` accepts the hand-off and does nothing:
-the servers stay in BUILD as build requests, which is what the API shows honestly.
+``ConductorRPC`` casts the hand-off to the super conductor (topic ``conductor``).
+``NotYetScheduled`` is for an API running without a conductor: the servers stay in BUILD
+as build requests, which is what the API shows honestly.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from stratus.common.context import RequestContext
+from stratus.common.rpc import RPC
+
+CONDUCTOR_TOPIC = "conductor"
 
 
 @dataclass(frozen=True)
@@ -38,3 +42,16 @@ class NotYetScheduled:
     def schedule_and_build_instances(self, context: RequestContext,
                                      builds: list[BuildHandoff]) -> None:
         return None
+
+
+class ConductorRPC:
+    """The hand-off as a cast to the super conductor: the API request does not wait."""
+
+    def __init__(self, rpc: RPC):
+        self._client = rpc.client(CONDUCTOR_TOPIC)
+
+    def schedule_and_build_instances(self, context: RequestContext,
+                                     builds: list[BuildHandoff]) -> None:
+        self._client.cast(context, "schedule_and_build_instances", builds=[
+            {"instance_uuid": b.instance_uuid, "reservation_id": b.reservation_id}
+            for b in builds])

@@ -150,10 +150,14 @@ def list_servers(cells: CellDatabases, filters: Filters, sort_keys: list[tuple[s
     in_cells = listing.list_instances(
         cells, cells=_cells_to_ask(cells, filters), where=_sql_conditions(filters),
         sort_keys=keys, limit=limit, marker_values=marker_values)
+    # The conductor writes the cell instance just before it drops the build request:
+    # for that moment a server is in both, and is shown once, as its build request.
+    building = {server["uuid"] for server in pending}
+    records = [r for r in in_cells.records if r.row["uuid"] not in building]
     if not ordered:  # no build request on this page: the cells' merged page is the page
-        return Page(_with_details(cells, in_cells.records[:limit]), in_cells.down_cells)
+        return Page(_with_details(cells, records[:limit]), in_cells.down_cells)
     cell_items = [listing._Ordered(listing._term_values(keys, r.row), descending, r)
-                  for r in in_cells.records]
+                  for r in records]
     page = []
     for item in heapq.merge(ordered, cell_items):
         page.append(item.record)

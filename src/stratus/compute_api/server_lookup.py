@@ -82,16 +82,9 @@ def delete(cells: CellDatabases, located: Located, context: RequestContext) -> N
     """
     uuid = located.server["uuid"]
     if located.cell is None:
-        with cells.api_engine.begin() as conn:
-            try:
-                build_store.delete(conn, uuid)
-                group_store.remove_member(conn, uuid)
-                return
-            except NoSuchRow:
-                pass
-        located = locate(cells, uuid)  # the conductor moved it into a cell meanwhile
-        if located.cell is None:
-            raise ServerNotFound(uuid)
+        located = delete_build_request(cells, located)
+        if located is None:
+            return
     with cells.engine(located.cell).begin() as conn:
         try:
             instance_store.soft_delete(conn, uuid)
@@ -101,6 +94,23 @@ def delete(cells: CellDatabases, located: Located, context: RequestContext) -> N
     with cells.api_engine.begin() as conn:
         mappings.set_queued_for_delete(conn, uuid)
         group_store.remove_member(conn, uuid)
+
+
+def delete_build_request(cells: CellDatabases, located: Located) -> Located | None:
+    """Delete a server that is still a build request (None), or, if the conductor has just
+    moved it into a cell, say where it is now so the caller deletes it there."""
+    uuid = located.server["uuid"]
+    with cells.api_engine.begin() as conn:
+        try:
+            build_store.delete(conn, uuid)
+            group_store.remove_member(conn, uuid)
+            return None
+        except NoSuchRow:
+            pass
+    located = locate(cells, uuid)
+    if located.cell is None:
+        raise ServerNotFound(uuid)
+    return located
 
 
 def in_cell(cells: CellDatabases, located: Located, fn) -> object:

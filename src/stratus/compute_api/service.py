@@ -15,7 +15,10 @@ class ComputeService:
 
     ``cells`` is the cells layer's CellDatabases (engines per cell, scatter-gather);
     ``compute_task_api`` is where a created server is handed on to be scheduled and built;
-    ``image_api`` reaches the image service as the caller (``compute_api.image_api``).
+    ``image_api`` reaches the image service as the caller (``compute_api.image_api``);
+    ``compute_rpc`` (a ComputeRPC) reaches the compute agents and ``placement`` (a
+    PlacementClient) removes allocations of servers deleted locally. Without them (an API
+    with no conductor or agents) servers stay build requests and are deleted locally.
     """
 
     api_engine: sa.Engine
@@ -23,6 +26,8 @@ class ComputeService:
     policy: Policy
     compute_task_api: object
     image_api: object
+    compute_rpc: object | None = None
+    placement: object | None = None
     max_limit: int = 1000
     # [DEFAULT] service_down_time: seconds without a heartbeat before a service is down.
     service_down_time: float = 60

@@ -24,9 +24,11 @@ def authorize(req: Request, target: dict | None = None, *, action: str | None = 
     req.service.policy.authorize(req.auth, rule, target)
 
 
-def allowed(req: Request, target: dict | None = None, *, check: str | None = None) -> bool:
-    """Whether the route's rule (or its named further ``check``) allows ``target``."""
-    rule = req.route.rule_for(req.method, check=check)
+def allowed(req: Request, target: dict | None = None, *, action: str | None = None,
+            check: str | None = None) -> bool:
+    """Whether the route's rule (or its ``action``'s, or a further ``check``) allows
+    ``target``."""
+    rule = req.route.rule_for(req.method, action=action, check=check)
     return req.service.policy.allows(req.auth, rule, target)
 
 

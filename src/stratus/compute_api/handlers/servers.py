@@ -7,8 +7,15 @@ import datetime
 from stratus.cells import listing
 from stratus.common.wsgi.app import Request, send
 from stratus.common.wsgi.body import json_body
-from stratus.common.wsgi.errors import BadRequest, Forbidden, NotFound
-from stratus.compute_api import server_create, server_listing, server_lookup, server_states
+from stratus.common.wsgi.errors import BadRequest, Conflict, Forbidden, NotFound
+from stratus.compute_api import (
+    server_actions,
+    server_create,
+    server_delete,
+    server_listing,
+    server_lookup,
+    server_states,
+)
 from stratus.compute_api.handlers import (
     allowed,
     authorize,
@@ -19,7 +26,7 @@ from stratus.compute_api.handlers import (
 )
 from stratus.compute_api.schemas import as_bool, for_version
 from stratus.compute_api.schemas import servers as schemas
-from stratus.compute_api.store import NoSuchRow
+from stratus.compute_api.store import NoSuchRow, hosts
 from stratus.compute_api.store import flavors as flavor_store
 from stratus.compute_api.views import paged
 from stratus.compute_api.views import servers as views
@@ -46,7 +53,18 @@ def get_server(req: Request, server_id: str) -> server_lookup.Located:
     return located
 
 
+def _with_host_status(req: Request, servers: list[dict]) -> list[dict]:
+    """From 2.16 admins see each server's host_status (one query per cell for the page)."""
+    if not (req.auth.is_admin and want(req, "2.16")):
+        return servers
+    compute = service(req)
+    statuses = hosts.host_statuses(compute.cells, {s["host"] for s in servers if s.get("host")},
+                                   compute.service_down_time)
+    return [{**s, "host_status": statuses.get(s.get("host"))} for s in servers]
+
+
 def _render(req: Request, server: dict) -> dict:
+    server = _with_host_status(req, [server])[0]
     return views.detail(req.prefix, server, req.version, admin=req.auth.is_admin)
 
 
@@ -151,7 +169,7 @@ def _filters(req: Request) -> server_listing.Filters:
     return filters
 
 
-def _list(req: Request, resp, render, path: str) -> None:
+def _list(req: Request, resp, render, path: str, *, detail: bool = False) -> None:
     authorize(req)
     filters = _filters(req)
     limit = int_param(req, "limit")
@@ -164,7 +182,8 @@ def _list(req: Request, resp, render, path: str) -> None:
         raise BadRequest(f"marker [{marker}] not found") from None
     except server_listing.BadFilter as bad:
         raise BadRequest(str(bad)) from None
-    send(resp, paged("servers", [render(server) for server in page.servers], base=req.prefix,
+    servers = _with_host_status(req, page.servers) if detail else page.servers
+    send(resp, paged("servers", [render(server) for server in servers], base=req.prefix,
                      path=path, params=req.params, limit=limit))
 
 
@@ -174,7 +193,7 @@ def list_servers(req: Request, resp) -> None:
 
 def list_servers_detail(req: Request, resp) -> None:
     _list(req, resp, views.detail_renderer(req.prefix, req.version, admin=req.auth.is_admin),
-          "servers/detail")
+          "servers/detail", detail=True)
 
 
 # --- one server -----------------------------------------------------------------------------
@@ -204,7 +223,9 @@ def update_server(req: Request, resp, server_id: str) -> None:
 def delete_server(req: Request, resp, server_id: str) -> None:
     located = get_server(req, server_id)
     try:
-        server_lookup.delete(service(req).cells, located, req.auth)
+        server_delete.delete(service(req), located, req.auth)
     except server_lookup.ServerNotFound:
         raise NotFound(f"Instance {server_id} could not be found.") from None
+    except server_actions.ActionRefused as refused:
+        raise Conflict(str(refused)) from None
     send(resp, status=204)

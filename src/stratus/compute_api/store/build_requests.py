@@ -60,6 +60,33 @@ def get(conn: sa.Connection, instance_uuid: str) -> dict:
     return _instance(row)
 
 
+def get_many(conn: sa.Connection, instance_uuids: list[str]) -> dict[str, tuple[dict, dict]]:
+    """(instance, request spec) of each build request still there, by uuid (2 queries)."""
+    if not instance_uuids:
+        return {}
+    rows = conn.execute(sa.select(build_requests)
+                        .where(build_requests.c.instance_uuid.in_(instance_uuids))).all()
+    specs = dict(conn.execute(sa.select(request_specs.c.instance_uuid, request_specs.c.spec)
+                              .where(request_specs.c.instance_uuid.in_(instance_uuids))).all())
+    return {row.instance_uuid: (_instance(row), orjson.loads(specs[row.instance_uuid]))
+            for row in rows if row.instance_uuid in specs}
+
+
+def take(conn: sa.Connection, instance_uuid: str, cell_id: int) -> bool:
+    """The conductor's hand-over: drop the build request and map the instance to its cell.
+
+    False (and nothing changed) when the build request is gone: the server was deleted
+    while it was being scheduled, so the caller must undo what it built. The request spec
+    stays; moves of the server read it later.
+    """
+    result = conn.execute(sa.delete(build_requests)
+                          .where(build_requests.c.instance_uuid == instance_uuid))
+    if result.rowcount == 0:
+        return False
+    mappings.set_instance_cell(conn, instance_uuid, cell_id)
+    return True
+
+
 def list_instances(conn: sa.Connection, project_id: str | None) -> list[dict]:
     """Every build request's instance (of ``project_id``, or all when None)."""
     query = sa.select(build_requests)

@@ -50,6 +50,36 @@ def is_up(service: dict, down_time_s: float) -> bool:
     return seen is not None and (utcnow() - seen).total_seconds() <= down_time_s
 
 
+def compute_service_is_up(cells: CellDatabases, cell: CellMapping, host: str,
+                          down_time_s: float) -> bool:
+    """Whether the compute service of ``host`` (in ``cell``) is up: known and seen lately."""
+    with cells.engine(cell).connect() as conn:
+        row = conn.execute(sa.select(services)
+                           .where(services.c.host == host, services.c.binary == COMPUTE_BINARY,
+                                  services.c.deleted == 0)
+                           .order_by(services.c.id.desc())).mappings().first()
+    return row is not None and is_up(dict(row), down_time_s)
+
+
+def host_statuses(cells: CellDatabases, hosts: set[str], down_time_s: float
+                  ) -> dict[str, str]:
+    """Nova's host_status of each compute host: UP, DOWN (no heartbeat lately or forced
+    down), MAINTENANCE (disabled); hosts with no compute service are left out (UNKNOWN)."""
+    if not hosts:
+        return {}
+    query = sa.select(services).where(services.c.deleted == 0,
+                                      services.c.binary == COMPUTE_BINARY,
+                                      services.c.host.in_(sorted(hosts)))
+    statuses = {}
+    for found in _gather(cells, query):
+        row = found.row
+        if not is_up(row, down_time_s):
+            statuses[row["host"]] = "DOWN"
+        else:
+            statuses[row["host"]] = "MAINTENANCE" if row["disabled"] else "UP"
+    return statuses
+
+
 def list_services(cells: CellDatabases, *, host: str | None = None,
                   binary: str | None = None, down_time_s: float | None = None
                   ) -> list[CellRow]:

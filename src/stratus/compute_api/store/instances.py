@@ -13,8 +13,11 @@ import sqlalchemy as sa
 
 from stratus.cells.mappings import CellDatabases, is_cell_failure
 from stratus.cells.schema_api import utcnow
-from stratus.cells.schema_cell import instance_metadata, instances, tags
+from stratus.cells.schema_cell import instance_faults, instance_metadata, instances, tags
 from stratus.compute_api.store import NoSuchRow
+
+# Nova shows a server's fault only while it is in one of these states.
+FAULT_SHOWN_IN = ("error", "deleted")
 
 
 def get(conn: sa.Connection, instance_uuid: str, *, read_deleted: bool = False) -> dict:
@@ -28,7 +31,8 @@ def get(conn: sa.Connection, instance_uuid: str, *, read_deleted: bool = False) 
 
 
 def with_details(conn: sa.Connection, rows: list) -> list[dict]:
-    """Add ``metadata``, ``tags`` and the parsed ``flavor`` to instance rows (2 queries)."""
+    """Add ``metadata``, ``tags``, the parsed ``flavor`` and, for failed instances, the
+    newest ``fault`` to instance rows (2 queries, a third only when one has failed)."""
     uuids = [row["uuid"] for row in rows]
     metadata: dict[str, dict] = {uuid: {} for uuid in uuids}
     tag_lists: dict[str, list] = {uuid: [] for uuid in uuids}
@@ -42,14 +46,53 @@ def with_details(conn: sa.Connection, rows: list) -> list[dict]:
                                       .where(tags.c.resource_id.in_(uuids))
                                       .order_by(tags.c.tag)):
             tag_lists[uuid].append(tag)
+    failed = [row["uuid"] for row in rows if row["vm_state"] in FAULT_SHOWN_IN]
+    faults = latest_faults(conn, failed)
     out = []
     for row in rows:
         server = dict(row)  # rows may be RowMappings: one copy, then fill in the details
         flavor = orjson.loads(server["flavor"]) if server.get("flavor") else {}
         server.update(metadata=metadata[server["uuid"]], tags=tag_lists[server["uuid"]],
-                      flavor=flavor.get("cur", flavor))
+                      flavor=flavor.get("cur", flavor), fault=faults.get(server["uuid"]))
         out.append(server)
     return out
+
+
+def create(conn: sa.Connection, instance: dict) -> None:
+    """Write a build request's instance (``build_requests.get`` form) as a cell instance.
+
+    The embedded flavor becomes ``{"cur": flavor}``; metadata and tags get their own rows.
+    Keys that are not instance columns (security groups ...) stay behind.
+    """
+    columns = set(instances.c.keys()) - {"id"}
+    values = {key: value for key, value in instance.items() if key in columns}
+    values["flavor"] = orjson.dumps({"cur": instance["flavor"]}).decode()
+    values["deleted"] = 0
+    conn.execute(sa.insert(instances).values(**values))
+    if instance.get("metadata"):
+        set_metadata(conn, instance["uuid"], instance["metadata"], replace=False)
+    if instance.get("tags"):
+        set_tags(conn, instance["uuid"], instance["tags"], replace=False)
+
+
+def add_fault(conn: sa.Connection, instance_uuid: str, *, code: int, message: str,
+              details: str = "", host: str | None = None) -> None:
+    """Record why the instance failed (Nova's InstanceFault); the newest one is shown."""
+    conn.execute(sa.insert(instance_faults).values(
+        instance_uuid=instance_uuid, code=code, message=message[:255], details=details,
+        host=host, created_at=utcnow()))
+
+
+def latest_faults(conn: sa.Connection, instance_uuids: list[str]) -> dict[str, dict]:
+    """The newest fault of each instance that has one (one query)."""
+    if not instance_uuids:
+        return {}
+    newest = (sa.select(sa.func.max(instance_faults.c.id))
+              .where(instance_faults.c.instance_uuid.in_(instance_uuids))
+              .group_by(instance_faults.c.instance_uuid))
+    rows = conn.execute(sa.select(instance_faults)
+                        .where(instance_faults.c.id.in_(newest))).mappings()
+    return {row["instance_uuid"]: dict(row) for row in rows}
 
 
 def update(conn: sa.Connection, instance_uuid: str, changes: dict) -> None:
@@ -58,6 +101,27 @@ def update(conn: sa.Connection, instance_uuid: str, changes: dict) -> None:
                           .values(**changes, updated_at=utcnow()))
     if result.rowcount == 0:
         raise NoSuchRow(instance_uuid)
+
+
+def update_if(conn: sa.Connection, instance_uuid: str, changes: dict, *,
+              vm_states: Iterable[str], task_states: Iterable[str | None]) -> bool:
+    """Apply ``changes`` only while the instance is in one of these states (atomic).
+
+    False when it is not (another action got there first, or it is in the wrong state):
+    Nova's ``expected_task_state`` check, done by the UPDATE itself so two racing actions
+    cannot both start.
+    """
+    task_states = list(task_states)
+    allowed_tasks = [t for t in task_states if t is not None]
+    task_match = [instances.c.task_state.in_(allowed_tasks)] if allowed_tasks else []
+    if None in task_states:
+        task_match.append(instances.c.task_state.is_(None))
+    result = conn.execute(sa.update(instances)
+                          .where(instances.c.uuid == instance_uuid, instances.c.deleted == 0,
+                                 instances.c.vm_state.in_(list(vm_states)),
+                                 sa.or_(*task_match))
+                          .values(**changes, updated_at=utcnow()))
+    return result.rowcount == 1
 
 
 def soft_delete(conn: sa.Connection, instance_uuid: str) -> None:

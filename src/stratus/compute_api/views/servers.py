@@ -74,6 +74,8 @@ def _detail(base: str, server: dict, since: dict[int, bool], admin: bool) -> dic
         "security_groups": [{"name": name} for name in server.get("security_groups")
                             or ["default"]],
     }
+    if server.get("fault"):
+        body["fault"] = _fault(server["fault"], admin)
     if admin:
         body["OS-EXT-SRV-ATTR:host"] = server.get("host")
         body["OS-EXT-SRV-ATTR:instance_name"] = f"instance-{server.get('id') or 0:08x}"
@@ -88,13 +90,23 @@ def _detail(base: str, server: dict, since: dict[int, bool], admin: bool) -> dic
                 "OS-EXT-SRV-ATTR:root_device_name": server.get("root_device_name"),
                 "OS-EXT-SRV-ATTR:user_data": server.get("user_data")})
         if since[16]:
-            body["host_status"] = "" if not server.get("host") else "UP"
+            body["host_status"] = "" if not server.get("host") else \
+                server.get("host_status") or "UNKNOWN"
     if since[9]:
         body["locked"] = bool(server.get("locked"))
     if since[19]:
         body["description"] = server.get("display_description")
     if since[26]:
         body["tags"] = list(server.get("tags") or [])
+    return body
+
+
+def _fault(fault: dict, admin: bool) -> dict:
+    """Nova hides the details (a traceback) of an internal error from non-admins."""
+    body = {"code": fault["code"], "created": isotime(fault["created_at"]),
+            "message": fault["message"]}
+    if fault.get("details") and (admin or fault["code"] != 500):
+        body["details"] = fault["details"]
     return body
 
 

@@ -1,0 +1,71 @@
+"""The all-in-one's RPC services: conductor, scheduler and N fake compute agents in-process.
+
+They share one RPC transport (``fake://`` unless configured otherwise) with the compute
+API of the same process. Agents report to Placement over HTTP, so they start only once the
+all-in-one's HTTP server is listening; the Placement client uses the service account that
+``AllInOne.prepare`` bootstrapped.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from oslo_config import cfg
+
+from stratus.cells.mappings import CellDatabases
+from stratus.common.db import Databases
+from stratus.common.rpc import RPC
+from stratus.compute import agents as compute_agents
+from stratus.compute.agents import ComputeAgents
+from stratus.compute_api.compute_rpc import ComputeRPC
+from stratus.conductor.manager import TOPIC as CONDUCTOR_TOPIC
+from stratus.conductor.manager import ConductorManager
+from stratus.scheduler.manager import TOPIC as SCHEDULER_TOPIC
+from stratus.scheduler.manager import SchedulerManager
+from stratus.scheduler.report import PlacementClient
+from stratus.scheduler.rpcapi import ERRORS_MODULE, SchedulerClient
+
+LOG = logging.getLogger(__name__)
+
+# Exceptions that cross RPC as their own class (the rest arrive as RemoteError).
+REMOTE_ERRORS = (ERRORS_MODULE,)
+
+
+class InProcessServices:
+    """Builds, starts and stops the in-process services around one RPC transport."""
+
+    def __init__(self, conf: cfg.ConfigOpts, databases: Databases, cells: CellDatabases,
+                 fake_hosts: int):
+        self.conf = conf
+        self.databases = databases
+        self.cells = cells
+        self.fake_hosts = fake_hosts
+        self.rpc = RPC(conf, allowed_remote_exmods=REMOTE_ERRORS)
+        self.placement = PlacementClient.from_conf(conf)
+        self.compute_rpc = ComputeRPC(self.rpc)
+        self.agents: ComputeAgents | None = None
+
+    def start(self) -> None:
+        """Start the scheduler and conductor, then the agents (which report to Placement)."""
+        self.rpc.server(SCHEDULER_TOPIC, [self._scheduler()], server="scheduler").start()
+        conductor = ConductorManager(self.cells, SchedulerClient(self.rpc), self.compute_rpc,
+                                     self.placement)
+        self.rpc.server(CONDUCTOR_TOPIC, [conductor], server="conductor").start()
+        self.agents = self._start_agents()
+
+    def _scheduler(self) -> SchedulerManager:
+        return SchedulerManager(self.conf, self.placement, self.cells.api_engine, self.cells)
+
+    def _start_agents(self) -> ComputeAgents | None:
+        """N fake hosts in cell1, each mapping itself as discover_hosts would."""
+        if not self.fake_hosts:
+            return None
+        return compute_agents.start_from_conf(self.conf, fake_hosts=self.fake_hosts,
+                                              rpc=self.rpc, placement=self.placement,
+                                              databases=self.databases)
+
+    def stop(self) -> None:
+        if self.agents is not None:
+            self.agents.stop()
+        self.rpc.cleanup()
+

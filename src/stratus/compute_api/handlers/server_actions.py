@@ -1,0 +1,75 @@
+"""POST /servers/{server_id}/action: reboot, stop/start, pause, suspend, lock, reset, console."""
+
+from __future__ import annotations
+
+from stratus.common.wsgi.app import Request, send
+from stratus.common.wsgi.body import json_body
+from stratus.common.wsgi.errors import Conflict, NotFound
+from stratus.compute_api import server_actions, server_lookup
+from stratus.compute_api.handlers import allowed, authorize, service
+from stratus.compute_api.schemas import server_actions as schemas
+
+# Body key -> the action's name in the state machine (and in instance actions).
+_CAST = {"reboot": "reboot", "os-stop": "stop", "os-start": "start", "pause": "pause",
+         "unpause": "unpause", "suspend": "suspend", "resume": "resume"}
+
+
+def _server(req: Request, server_id: str, action: str) -> server_lookup.Located:
+    """The server, checked against the action's rule; 404 for another project's server."""
+    try:
+        located = server_lookup.locate(service(req).cells, server_id)
+    except server_lookup.ServerNotFound:
+        raise NotFound(f"Instance {server_id} could not be found.") from None
+    target = {"project_id": located.server["project_id"],
+              "user_id": located.server["user_id"]}
+    if target["project_id"] != req.auth.project_id and \
+            not allowed(req, target, action=action):
+        raise NotFound(f"Instance {server_id} could not be found.")
+    authorize(req, target, action=action)
+    return located
+
+
+def _compute_rpc(req: Request, server_id: str):
+    rpc = service(req).compute_rpc
+    if rpc is None:  # an API running without compute agents
+        raise Conflict(f"Instance {server_id} is not ready")
+    return rpc
+
+
+def server_action(req: Request, resp, server_id: str) -> None:
+    body = json_body(req, schemas.action)
+    key = next(iter(body))
+    located = _server(req, server_id, key)
+    try:
+        if key in _CAST:
+            kwargs = {}
+            if key == "reboot":
+                kwargs["reboot_type"] = body[key]["type"].upper()
+            server_actions.start_action(service(req), _compute_rpc(req, server_id),
+                                        req.auth, located, _CAST[key], **kwargs)
+        elif key == "os-getConsoleOutput":
+            length = body[key].get("length")
+            length = None if length is None or int(length) < 0 else int(length)
+            output = server_actions.console_output(_compute_rpc(req, server_id), req.auth,
+                                                   located, length)
+            send(resp, {"output": output})
+            return
+        elif key == "os-resetState":
+            server_actions.reset_state(service(req), req.auth, located, body[key]["state"])
+        else:
+            _lock(req, located, key == "lock")
+    except server_actions.ActionRefused as refused:
+        raise Conflict(str(refused)) from None
+    except server_lookup.ServerNotFound:
+        raise NotFound(f"Instance {server_id} could not be found.") from None
+    send(resp, status=202)
+
+
+def _lock(req: Request, located: server_lookup.Located, lock: bool) -> None:
+    """lock/unlock; a lock an admin set is lifted only by whoever may override it."""
+    server = located.server
+    if not lock and server.get("locked_by") == "admin" and not req.auth.is_admin:
+        authorize(req, {"project_id": server["project_id"]}, check="unlock_override")
+    changes = {"locked": lock, "locked_by": ("admin" if req.auth.is_admin else "owner")
+               if lock else None}
+    server_lookup.update(service(req).cells, located, changes)

@@ -1,0 +1,31 @@
+"""Request bodies of POST /servers/{server_id}/action: one key, naming the action."""
+
+from stratus.common.wsgi.body import Schema
+
+_NOTHING = {"type": "null"}
+_LOCK = {"type": ["null", "object"], "properties": {}, "additionalProperties": False}
+
+action = Schema({
+    "type": "object",
+    "properties": {
+        "reboot": {"type": "object",
+                   "properties": {"type": {"type": "string",
+                                           "enum": ["HARD", "Hard", "hard",
+                                                    "SOFT", "Soft", "soft"]}},
+                   "required": ["type"], "additionalProperties": False},
+        "os-stop": _NOTHING, "os-start": _NOTHING,
+        "pause": _NOTHING, "unpause": _NOTHING,
+        "suspend": _NOTHING, "resume": _NOTHING,
+        "lock": _LOCK, "unlock": _NOTHING,
+        "os-resetState": {"type": "object",
+                          "properties": {"state": {"type": "string",
+                                                   "enum": ["active", "error"]}},
+                          "required": ["state"], "additionalProperties": False},
+        "os-getConsoleOutput": {
+            "type": "object",
+            # Nova takes an integer or a string of one; -1 (or none) means the whole log.
+            "properties": {"length": {"type": ["integer", "string", "null"],
+                                      "pattern": "^-?[0-9]+$", "minimum": -1}},
+            "additionalProperties": False},
+    },
+    "minProperties": 1, "maxProperties": 1, "additionalProperties": False})
