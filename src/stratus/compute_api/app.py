@@ -74,6 +74,9 @@ _SERVICE_UPDATE = (
     Versioned(_any_service_action(["enable", "disable", "disable-log-reason"]), None, "2.10"),
     Versioned(_any_service_action(list(service_schemas.ACTIONS)), "2.11"))
 _TAGS = Spec(min_version="2.26")
+# What a server's detail view shows is policy too (Nova's rules), not the admin flag.
+_SERVER_VIEW_CHECKS = {"extended_attributes": f"{P}:os-extended-server-attributes",
+                       "host_status": f"{P}:servers:show:host_status"}
 
 ROUTES = [
     Route("/", {"GET": versions_h.root}, public=True),
@@ -119,11 +122,13 @@ ROUTES = [
           specs={"POST": Spec(body=_spans(server_schemas.create))}),
     Route(f"{V}/servers/detail", {"GET": servers.list_servers_detail},
           rules={"GET": f"{P}:servers:detail"},
-          checks={"GET": {"all_tenants": f"{P}:servers:detail:get_all_tenants"}}),
+          checks={"GET": {"all_tenants": f"{P}:servers:detail:get_all_tenants",
+                          **_SERVER_VIEW_CHECKS}}),
     Route(SERVER, {"GET": servers.show_server, "PUT": servers.update_server,
                    "DELETE": servers.delete_server},
           rules={"GET": f"{P}:servers:show", "PUT": f"{P}:servers:update",
                  "DELETE": f"{P}:servers:delete"},
+          checks={"GET": _SERVER_VIEW_CHECKS},
           specs={"PUT": Spec(body=_spans(server_schemas.update))}),
     Route(f"{SERVER}/action", {"POST": server_actions.server_action},
           actions={"POST": {

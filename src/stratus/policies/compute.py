@@ -59,6 +59,12 @@ rules = [
     _rule("servers:index:get_all_tenants", ADMIN, "List servers of every project."),
     _rule("servers:detail:get_all_tenants", ADMIN, "List servers of every project in detail."),
     _rule("servers:show", READER, "Show a server."),
+    _rule("os-extended-server-attributes", ADMIN,
+          "See a server's OS-EXT-SRV-ATTR:* attributes (host, hypervisor, instance name, "
+          "and from 2.3 reservation, launch index, hostname, kernel, ramdisk, root device, "
+          "user data) when showing or listing servers in detail."),
+    _rule("servers:show:host_status", ADMIN,
+          "See host_status (UP, DOWN, MAINTENANCE, UNKNOWN) of servers from 2.16."),
     _rule("servers:create", MEMBER, "Create servers."),
     _rule("servers:update", MEMBER, "Rename or describe a server."),
     _rule("servers:delete", MEMBER, "Delete a server."),

@@ -53,9 +53,16 @@ def get_server(req: Request, server_id: str) -> server_lookup.Located:
     return located
 
 
-def _with_host_status(req: Request, servers: list[dict]) -> list[dict]:
-    """From 2.16 admins see each server's host_status (one query per cell for the page)."""
-    if not (req.auth.is_admin and want(req, "2.16")):
+def _view_rights(req: Request, target: dict | None = None) -> tuple[bool, bool]:
+    """(extended attributes, host_status): what the detail view may show this caller."""
+    return (allowed(req, target, check="extended_attributes"),
+            want(req, "2.16") and allowed(req, target, check="host_status"))
+
+
+def _with_host_status(req: Request, servers: list[dict], shown: bool) -> list[dict]:
+    """From 2.16, where policy lets the caller see it, each server's host_status (one
+    query per cell for the page)."""
+    if not shown:
         return servers
     compute = service(req)
     statuses = hosts.host_statuses(compute.cells, {s["host"] for s in servers if s.get("host")},
@@ -64,8 +71,11 @@ def _with_host_status(req: Request, servers: list[dict]) -> list[dict]:
 
 
 def _render(req: Request, server: dict) -> dict:
-    server = _with_host_status(req, [server])[0]
-    return views.detail(req.prefix, server, req.version, admin=req.auth.is_admin)
+    extended, host_status = _view_rights(req, {"project_id": server["project_id"],
+                                               "user_id": server["user_id"]})
+    server = _with_host_status(req, [server], host_status)[0]
+    return views.detail(req.prefix, server, req.version, extended=extended,
+                        host_status=host_status, admin=req.auth.is_admin)
 
 
 # --- create ---------------------------------------------------------------------------------
@@ -182,7 +192,8 @@ def _list(req: Request, resp, render, path: str, *, detail: bool = False) -> Non
         raise BadRequest(f"marker [{marker}] not found") from None
     except server_listing.BadFilter as bad:
         raise BadRequest(str(bad)) from None
-    servers = _with_host_status(req, page.servers) if detail else page.servers
+    servers = _with_host_status(req, page.servers, _view_rights(req)[1]) if detail \
+        else page.servers
     send(resp, paged("servers", [render(server) for server in servers], base=req.prefix,
                      path=path, params=req.params, limit=limit))
 
@@ -192,7 +203,9 @@ def list_servers(req: Request, resp) -> None:
 
 
 def list_servers_detail(req: Request, resp) -> None:
-    _list(req, resp, views.detail_renderer(req.prefix, req.version, admin=req.auth.is_admin),
+    extended, host_status = _view_rights(req)
+    _list(req, resp, views.detail_renderer(req.prefix, req.version, extended=extended,
+                                           host_status=host_status, admin=req.auth.is_admin),
           "servers/detail", detail=True)
 
 
@@ -217,7 +230,8 @@ def update_server(req: Request, resp, server_id: str) -> None:
         located = server_lookup.update(service(req).cells, located, changes)
     except server_lookup.ServerNotFound:
         raise NotFound(f"Instance {server_id} could not be found.") from None
-    send(resp, {"server": _render(req, located.server)})
+    send(resp, {"server": views.updated(req.prefix, located.server, req.version,
+                                          admin=req.auth.is_admin)})
 
 
 def delete_server(req: Request, resp, server_id: str) -> None:

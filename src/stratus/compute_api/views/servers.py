@@ -32,21 +32,47 @@ def _image(base: str, server: dict):
     return {"id": image, "links": [{"rel": "bookmark", "href": f"{base}/images/{image}"}]}
 
 
-def detail(base: str, server: dict, version: Version, *, admin: bool) -> dict:
-    return detail_renderer(base, version, admin=admin)(server)
+def detail(base: str, server: dict, version: Version, *, extended: bool,
+           host_status: bool, admin: bool) -> dict:
+    return detail_renderer(base, version, extended=extended, host_status=host_status,
+                           admin=admin)(server)
 
 
-def detail_renderer(base: str, version: Version, *, admin: bool):
-    """A function rendering one server's detail; version checks done once for a whole list."""
+def detail_renderer(base: str, version: Version, *, extended: bool, host_status: bool,
+                    admin: bool):
+    """A function rendering one server's detail; version checks done once for a whole list.
+
+    ``extended`` (the OS-EXT-SRV-ATTR:* fields) and ``host_status`` are what policy lets
+    the caller see (os-extended-server-attributes, servers:show:host_status); ``admin``
+    decides only whether a fault's details (a traceback) are shown, as in Nova.
+    """
     since = {minor: version.matches((2, minor)) for minor in (3, 9, 16, 19, 26)}
 
     def render(server: dict) -> dict:
-        return _detail(base, server, since, admin)
+        return _detail(base, server, since, extended, host_status, admin)
 
     return render
 
 
-def _detail(base: str, server: dict, since: dict[int, bool], admin: bool) -> dict:
+# Fields Nova leaves out of the answer to PUT /servers/{id} before 2.75.
+_NOT_IN_UPDATE = ("OS-EXT-AZ:availability_zone", "config_drive", "key_name",
+                  "OS-SRV-USG:launched_at", "OS-SRV-USG:terminated_at", "security_groups",
+                  "OS-EXT-STS:task_state", "OS-EXT-STS:vm_state", "OS-EXT-STS:power_state",
+                  "os-extended-volumes:volumes_attached")
+
+
+def updated(base: str, server: dict, version: Version, *, admin: bool) -> dict:
+    """The answer to an update: the detail view without what Nova adds only from 2.75
+    (extended attributes, host_status, AZ, config drive, key, usage, security groups,
+    extended status and volumes)."""
+    body = detail(base, server, version, extended=False, host_status=False, admin=admin)
+    for key in _NOT_IN_UPDATE:
+        body.pop(key, None)
+    return body
+
+
+def _detail(base: str, server: dict, since: dict[int, bool], extended: bool,
+            host_status: bool, admin: bool) -> dict:
     flavor_id = server["flavor"].get("flavorid", "")
     body = {
         **summary(base, server),
@@ -76,7 +102,7 @@ def _detail(base: str, server: dict, since: dict[int, bool], admin: bool) -> dic
     }
     if server.get("fault"):
         body["fault"] = _fault(server["fault"], admin)
-    if admin:
+    if extended:
         body["OS-EXT-SRV-ATTR:host"] = server.get("host")
         body["OS-EXT-SRV-ATTR:instance_name"] = f"instance-{server.get('id') or 0:08x}"
         body["OS-EXT-SRV-ATTR:hypervisor_hostname"] = server.get("node")
@@ -89,9 +115,9 @@ def _detail(base: str, server: dict, since: dict[int, bool], admin: bool) -> dic
                 "OS-EXT-SRV-ATTR:ramdisk_id": server.get("ramdisk_id") or "",
                 "OS-EXT-SRV-ATTR:root_device_name": server.get("root_device_name"),
                 "OS-EXT-SRV-ATTR:user_data": server.get("user_data")})
-        if since[16]:
-            body["host_status"] = "" if not server.get("host") else \
-                server.get("host_status") or "UNKNOWN"
+    if host_status and since[16]:
+        body["host_status"] = "" if not server.get("host") else \
+            server.get("host_status") or "UNKNOWN"
     if since[9]:
         body["locked"] = bool(server.get("locked"))
     if since[19]:
