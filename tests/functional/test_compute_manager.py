@@ -69,9 +69,12 @@ def usages(cell_env, agents) -> dict:
 
 
 def wait_done(cell_env, uuid, count: int) -> dict:
-    """Wait until ``count`` events are finished (the last thing an operation writes)."""
-    return cell_env.wait_for(uuid, lambda r: len(events(cell_env, uuid)) == count
-                             and events(cell_env, uuid)[-1][2] is not None)
+    """Wait until ``count`` events are finished (the last thing an operation writes), then
+    read the row: ``wait_for`` reads it before the predicate looks at the events, so the
+    row it returns may predate the operation's last update."""
+    cell_env.wait_for(uuid, lambda r: len(events(cell_env, uuid)) == count
+                      and events(cell_env, uuid)[-1][2] is not None)
+    return cell_env.instance(uuid)
 
 
 def active(row):
