@@ -25,12 +25,21 @@ from pathlib import Path
 
 import requests
 import yaml
+from harness import Cloud, start_cloud
 from personas import PERSONAS, World
 
 from stratus.allinone import AllInOne
 from stratus.common.wsgi.app import Route
 
 MATRIX_DIR = Path(__file__).parent / "policy_matrix"
+# One fake host with room for every server the rows boot (a fresh one per persona and row).
+FAKE_HOST = {"fake_driver.vcpus": 4096, "fake_driver.memory_mb": 1048576}
+
+
+def start_matrix_cloud(state_dir) -> Cloud:
+    """The all-in-one the matrices run against, with the conductor, the scheduler and one
+    fake compute host: servers really boot, and server actions reach an agent."""
+    return start_cloud(state_dir, fake_hosts=1, **FAKE_HOST)
 
 
 @dataclass(frozen=True)

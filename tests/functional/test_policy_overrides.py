@@ -6,13 +6,21 @@ import os
 
 import pytest
 import yaml
-from matrix import all_factories, all_rows, revealed, run
+from harness import stop_cloud
+from matrix import all_factories, all_rows, revealed, run, start_matrix_cloud
 from personas import PERSONAS, make_world
 
 from stratus.common.policy import resolve_policy_file
 
 ROWS = all_rows()
 RULES = sorted({row.rule for row in ROWS})
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory):
+    running = start_matrix_cloud(tmp_path_factory.mktemp("matrix"))
+    yield running
+    stop_cloud(running)
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from stratus.common.context import RequestContext
+from stratus.compute_api import server_lookup
 from stratus.compute_api.compute_rpc import ComputeRPC
 from stratus.compute_api.server_lookup import Located, in_cell
 from stratus.compute_api.service import ComputeService
@@ -50,6 +51,32 @@ def check_not_locked(server: dict, context: RequestContext) -> None:
     """Nova's lock: only an admin may act on a locked server."""
     if server.get("locked") and not context.is_admin:
         raise ActionRefused(f"Instance {server['uuid']} is locked")
+
+
+def _locker(server: dict, context: RequestContext) -> str:
+    """Who a lock by ``context`` is recorded as: Nova goes by project, not by role."""
+    return "owner" if server["project_id"] == context.project_id else "admin"
+
+
+def lock(compute: ComputeService, context: RequestContext, located: Located) -> None:
+    """Lock the server; locking it again from its own project keeps the first lock."""
+    server = located.server
+    if server.get("locked") and _locker(server, context) == "owner":
+        return
+    server_lookup.update(compute.cells, located,
+                         {"locked": True, "locked_by": _locker(server, context)})
+
+
+def locked_by_the_other_side(server: dict, context: RequestContext) -> bool:
+    """Nova's ``not is_expected_locked_by``: the owning project locked the server and the
+    caller is from elsewhere, or the other way round; lifting that lock needs the
+    unlock_override rule, whatever the caller's role."""
+    return bool(server.get("locked_by")) and server["locked_by"] != _locker(server, context)
+
+
+def unlock(compute: ComputeService, located: Located) -> None:
+    """Lift the lock (the caller has passed the override check if it needed one)."""
+    server_lookup.update(compute.cells, located, {"locked": False, "locked_by": None})
 
 
 def _host_of(located: Located) -> str:

@@ -1,26 +1,29 @@
 """Fresh compute resources for the compute policy matrix: ``{new_*}``-style placeholders.
 
 Servers, server groups and key pairs belong to the owning project ``{project_id}`` and are
-made by its member through the API. Servers are then moved into cell1 by
-``compute_helpers.land_in_cell``, as the conductor will once scheduling lands, because
-changing a server's metadata or tags needs it in a cell. Images for the image proxy are
-made through the image API (``compute_helpers.ensure_image``), private to the owning
-project. Flavors, aggregates and compute hosts are the cloud admin's. Everything a row
-changes or deletes is made fresh per call. A factory never needs the rule of the rows that
-use it (the override test denies it).
+made by its member through the API. Servers boot on the matrix cloud's fake compute host
+and are handed out ACTIVE, or brought by their member into the state a server action
+needs (stopped, paused, suspended, locked), so an action's row meets policy, never a 409
+for state. Images for the image proxy are made through the image API
+(``compute_helpers.ensure_image``), private to the owning project. Flavors, aggregates and
+the extra compute host ``matrix-host`` (service and node rows, no agent) are the cloud
+admin's. Everything a row changes or deletes is made fresh per call. A factory never needs
+the rule of the rows that use it (the override test denies it).
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import requests
 import sqlalchemy as sa
-from compute_helpers import IMAGE, add_compute_host, cell, ensure_image, land_in_cell
+from compute_helpers import IMAGE, add_compute_host, cell, cell_engine, ensure_image
 from personas import World
 
 from stratus.cells import mappings
 from stratus.cells.schema_api import utcnow
+from stratus.cells.schema_cell import instances
 
 VERSION = {"OpenStack-API-Version": "compute 2.38"}
 FLAVOR = "matrix-tiny"
@@ -69,14 +72,62 @@ def flavor_id(world: World, persona: str) -> str:
     return FLAVOR
 
 
+def _settled(world: World, server: str, vm_state: str, timeout: float = 30.0) -> None:
+    """Wait until the server's row in cell1 has ``vm_state`` and no task. Read from the
+    database: showing the server through the API is a rule the override test denies."""
+    query = sa.select(instances.c.vm_state, instances.c.task_state).where(
+        instances.c.uuid == server, instances.c.deleted == 0)
+    deadline = time.monotonic() + timeout
+    while True:
+        with cell_engine(world.cloud).connect() as conn:
+            row = conn.execute(query).first()
+        if row is not None and row.vm_state == vm_state and row.task_state is None:
+            return
+        assert time.monotonic() < deadline, f"server {server} never {vm_state}: {row}"
+        time.sleep(0.02)
+
+
 def new_server_id(world: World, persona: str, **extra) -> str:
-    """A server of the owning project, made by its member and landed in cell1."""
+    """An ACTIVE server of the owning project, booted by its member."""
     _ready(world)
     server = _call(world, "POST", "/servers", {"server": {
         "name": f"matrix-{uuid.uuid4().hex[:8]}", "imageRef": IMAGE, "flavorRef": FLAVOR,
         "networks": "none", **extra}}, token=_member(world)).json()["server"]["id"]
-    land_in_cell(world.cloud, server)
+    _settled(world, server, "active")
     return server
+
+
+def _acted_on(world: World, persona: str, action: dict, vm_state: str | None = None,
+              token: str | None = None) -> str:
+    """A fresh server after ``action`` by its member (or ``token``), settled in
+    ``vm_state``."""
+    server = new_server_id(world, persona)
+    _call(world, "POST", f"/servers/{server}/action", action, token=token or _member(world))
+    if vm_state:
+        _settled(world, server, vm_state)
+    return server
+
+
+def stopped_server_id(world: World, persona: str) -> str:
+    return _acted_on(world, persona, {"os-stop": None}, "stopped")
+
+
+def paused_server_id(world: World, persona: str) -> str:
+    return _acted_on(world, persona, {"pause": None}, "paused")
+
+
+def suspended_server_id(world: World, persona: str) -> str:
+    return _acted_on(world, persona, {"suspend": None}, "suspended")
+
+
+def locked_server_id(world: World, persona: str) -> str:
+    """A server its member locked: Nova records the lock as the owner's."""
+    return _acted_on(world, persona, {"lock": None})
+
+
+def admin_locked_server_id(world: World, persona: str) -> str:
+    """A server the cloud admin (of another project) locked: the lock is the admin's."""
+    return _acted_on(world, persona, {"lock": None}, token=world.admin_token)
 
 
 def tagged_server_id(world: World, persona: str) -> str:
@@ -180,6 +231,11 @@ FACTORIES = {
     "new_server_id": new_server_id,
     "tagged_server_id": tagged_server_id,
     "acted_server_id": acted_server_id,
+    "stopped_server_id": stopped_server_id,
+    "paused_server_id": paused_server_id,
+    "suspended_server_id": suspended_server_id,
+    "locked_server_id": locked_server_id,
+    "admin_locked_server_id": admin_locked_server_id,
     "proxied_image_id": proxied_image_id,
     "new_private_flavor_id": new_private_flavor_id,
     "shared_flavor_id": shared_flavor_id,

@@ -66,10 +66,11 @@ def server_action(req: Request, resp, server_id: str) -> None:
 
 
 def _lock(req: Request, located: server_lookup.Located, lock: bool) -> None:
-    """lock/unlock; a lock an admin set is lifted only by whoever may override it."""
-    server = located.server
-    if not lock and server.get("locked_by") == "admin" and not req.auth.is_admin:
-        authorize(req, {"project_id": server["project_id"]}, check="unlock_override")
-    changes = {"locked": lock, "locked_by": ("admin" if req.auth.is_admin else "owner")
-               if lock else None}
-    server_lookup.update(service(req).cells, located, changes)
+    """lock/unlock; a lock set from the other side (owner vs. admin) is lifted only by
+    whoever may override it, as Nova checks it."""
+    if lock:
+        server_actions.lock(service(req), req.auth, located)
+        return
+    if server_actions.locked_by_the_other_side(located.server, req.auth):
+        authorize(req, {"project_id": located.server["project_id"]}, check="unlock_override")
+    server_actions.unlock(service(req), located)
