@@ -21,7 +21,8 @@ from pathlib import Path
 SOURCE = Path(__file__).resolve().parents[2] / "doc" / "api-ref" / "source"
 PUBLIC_URL = "http://controller:8080"
 _UUID = re.compile(r"\b[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\b")
-_TIME = re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?")
+# ISO 8601 times, and the "2026-01-01 12:00:00" stamps of a console log.
+_TIME = re.compile(r"\b\d{4}-\d\d-\d\d([T ])\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?")
 _FERNET = re.compile(r"\bgAAAAA[A-Za-z0-9_\-=]{40,}")
 
 
@@ -94,9 +95,9 @@ class Samples:
             return ids[value]
 
         def fake_time(match: re.Match) -> str:
-            fraction = match.group(1) or ""
-            return ("2026-01-01T12:00:00" + (("." + "0" * (len(fraction) - 1)) if fraction
-                                             else "") + (match.group(2) or ""))
+            separator, fraction, zone = match.group(1), match.group(2) or "", match.group(3)
+            return (f"2026-01-01{separator}12:00:00" + (("." + "0" * (len(fraction) - 1))
+                                                        if fraction else "") + (zone or ""))
 
         def walk(value, key=None):
             if key in self.volatile_keys:

@@ -4,6 +4,8 @@ The cloud admin speaks 2.38 (the newest version) unless a call says otherwise, s
 samples show every field, admin-only ones included; the image proxy, gone from 2.36, is
 spoken to at 2.35. Servers are moved into cell1 by
 ``land_in_cell`` (what the conductor will do) so that metadata and tags can be changed.
+Server actions need a compute agent to carry them out: their samples come from a second
+all-in-one with one fake compute host, on a server it boots.
 The last tests check that each method the route table says starts (ends) at a
 microversion really answers 404 one version earlier (later), so the reference's version
 notes hold.
@@ -12,11 +14,14 @@ notes hold.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 import pytest
 import requests
 import sqlalchemy as sa
-from compute_helpers import IMAGE, add_compute_host, cell, ensure_image, land_in_cell
+from boot_helpers import boot, default_image, make_flavor, show, wait_for, wait_gone
+from compute_helpers import IMAGE, add_compute_host, admin, cell, ensure_image, land_in_cell
+from harness import start_cloud, stop_cloud
 from samples import Samples
 
 from stratus.cells import mappings
@@ -42,10 +47,23 @@ def host(cloud) -> str:
     return "compute-1"
 
 
-def test_compute_api_samples(cloud, host):
-    samples = Samples("compute", cloud.url, volatile_keys=VOLATILE)
-    base = f"{cloud.url}/compute"
-    token = cloud.admin_token()
+@pytest.fixture(scope="module")
+def acting_cloud(tmp_path_factory):
+    """A second all-in-one, with a conductor, a scheduler and one fake compute agent.
+
+    The first has no agents (its servers are landed by hand), so nothing there carries
+    out a server action; here the fake agent ``compute-1`` does.
+    """
+    running = start_cloud(tmp_path_factory.mktemp("acting"), fake_hosts=1, host="compute")
+    yield running
+    stop_cloud(running)
+
+
+def _caller(samples: Samples, running) -> Callable[..., requests.Response]:
+    """``call(method, path, name, body, status, version)``: one admin request to the
+    compute API of ``running``, its bodies checked as samples ``<name>-req``/``-resp``."""
+    base = f"{running.url}/compute"
+    token = running.admin_token()
 
     def call(method: str, path: str, name: str | None = None, body=None, status: int = 200,
              version: str | None = "2.38") -> requests.Response:
@@ -59,6 +77,14 @@ def test_compute_api_samples(cloud, host):
         if name and resp.content:
             samples.check(f"{name}-resp", resp.json())
         return resp
+
+    return call
+
+
+def test_compute_api_samples(cloud, host, acting_cloud):
+    samples = Samples("compute", cloud.url, volatile_keys=VOLATILE)
+    call = _caller(samples, cloud)
+    token = cloud.admin_token()
 
     ensure_image(cloud)  # the image servers boot from
     call("GET", "/", "get", version=None)
@@ -201,7 +227,41 @@ def test_compute_api_samples(cloud, host):
          "os-instance-actions-show")
     spare = add_compute_host(cloud, "compute-spare")
     call("DELETE", f"/v2.1/os-services/{spare}", status=204)
+
+    _server_action_samples(_caller(samples, acting_cloud), admin(acting_cloud))
     samples.assert_all_checked()
+
+
+def _server_action_samples(call, compute) -> None:
+    """Every body of POST /servers/{server_id}/action, on a server the fake agent runs.
+
+    The agent finishes an action after the 202, so each is waited for (the status it
+    leads to, no task state left) before the next, as a client would wait.
+    """
+    flavor = make_flavor(compute, "m1.small", ram=2048, vcpus=1, disk=20)
+    server = boot(compute, "web-2", flavor["id"], default_image(compute.cloud, compute.token))
+    wait_for(compute, server["id"], "ACTIVE")
+    action = f"/v2.1/servers/{server['id']}/action"
+    for name, body, status in (
+            ("servers-reboot", {"reboot": {"type": "SOFT"}}, "ACTIVE"),
+            ("servers-stop", {"os-stop": None}, "SHUTOFF"),
+            ("servers-start", {"os-start": None}, "ACTIVE"),
+            ("os-pause-server-pause", {"pause": None}, "PAUSED"),
+            ("os-pause-server-unpause", {"unpause": None}, "ACTIVE"),
+            ("os-suspend-server-suspend", {"suspend": None}, "SUSPENDED"),
+            ("os-suspend-server-resume", {"resume": None}, "ACTIVE")):
+        call("POST", action, name, body, status=202)
+        wait_for(compute, server["id"], status)
+    call("POST", action, "os-console-output", {"os-getConsoleOutput": {"length": 4}})
+    # lock, unlock and os-resetState change the server in the API, with no agent involved
+    call("POST", action, "os-lock-server-lock", {"lock": None}, status=202)
+    assert show(compute, server["id"])["locked"] is True
+    call("POST", action, "os-lock-server-unlock", {"unlock": None}, status=202)
+    call("POST", action, "os-admin-actions-reset-state",
+         {"os-resetState": {"state": "error"}}, status=202)
+    assert show(compute, server["id"])["status"] == "ERROR"
+    assert compute.delete(f"/servers/{server['id']}").status_code == 204
+    wait_gone(compute, server["id"])
 
 
 def _previous(version: str) -> str:
