@@ -174,7 +174,7 @@ class AllInOne:
         self._configure_placement_client()
         cells = CellDatabases(api_engine, cell_timeout_s=self.conf.cells.cell_timeout)
         self.rpc_services = InProcessServices(self.conf, self.databases, cells,
-                                             self.fake_hosts)
+                                             self.fake_hosts, catalog=service_catalog)
         return compute_app.make_service(
             self.conf, api_engine, policy, cells=cells,
             compute_task_api=conductor_api.ConductorRPC(self.rpc_services.rpc),

@@ -35,8 +35,9 @@ class InProcessServices:
     """Builds, starts and stops the in-process services around one RPC transport."""
 
     def __init__(self, conf: cfg.ConfigOpts, databases: Databases, cells: CellDatabases,
-                 fake_hosts: int):
+                 fake_hosts: int, catalog: list[dict] | None = None):
         self.conf = conf
+        self.catalog = catalog  # the agents find the image service here, as the API does
         self.databases = databases
         self.cells = cells
         self.fake_hosts = fake_hosts
@@ -62,7 +63,8 @@ class InProcessServices:
             return None
         return compute_agents.start_from_conf(self.conf, fake_hosts=self.fake_hosts,
                                               rpc=self.rpc, placement=self.placement,
-                                              databases=self.databases)
+                                              databases=self.databases,
+                                              image_catalog=self.catalog)
 
     def stop(self) -> None:
         if self.agents is not None:

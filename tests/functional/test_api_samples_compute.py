@@ -13,6 +13,7 @@ notes hold.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 
@@ -253,6 +254,11 @@ def _server_action_samples(call, compute) -> None:
         call("POST", action, name, body, status=202)
         wait_for(compute, server["id"], status)
     call("POST", action, "os-console-output", {"os-getConsoleOutput": {"length": 4}})
+    snapshot = call("POST", action, "servers-create-image", {"createImage": {
+        "name": "web-2-snapshot", "metadata": {"purpose": "before upgrade"}}}, status=202)
+    image_id = snapshot.headers["Location"].rsplit("/", 1)[1]
+    _wait_active(compute, image_id)
+    wait_for(compute, server["id"], "ACTIVE")
     # lock, unlock and os-resetState change the server in the API, with no agent involved
     call("POST", action, "os-lock-server-lock", {"lock": None}, status=202)
     assert show(compute, server["id"])["locked"] is True
@@ -262,6 +268,19 @@ def _server_action_samples(call, compute) -> None:
     assert show(compute, server["id"])["status"] == "ERROR"
     assert compute.delete(f"/servers/{server['id']}").status_code == 204
     wait_gone(compute, server["id"])
+
+
+def _wait_active(compute, image_id: str, timeout: float = 30) -> None:
+    """Wait until the snapshot's image is active in the image service."""
+    deadline = time.monotonic() + timeout
+    while True:
+        resp = requests.get(f"{compute.cloud.url}/image/v2/images/{image_id}",
+                            headers={"X-Auth-Token": compute.token})
+        assert resp.status_code == 200, resp.text
+        if resp.json()["status"] == "active":
+            return
+        assert time.monotonic() < deadline, resp.text
+        time.sleep(0.05)
 
 
 def _previous(version: str) -> str:

@@ -132,3 +132,28 @@ def test_image_list_through_the_image_endpoint_and_the_compute_proxy_agree(aio):
     assert by_id[tiny["ID"]]["status"] == "ACTIVE"
     gone = conn.compute.get("/images", microversion="2.36", raise_exc=False)
     assert gone.status_code == 404
+
+
+def test_server_image_create_wait_snapshots_the_server_into_an_active_image(aio):
+    """`openstack server image create --wait` as a user types it: createImage through the
+    SDK (the image id read from Location), then the image polled in the image service."""
+    ok(osc(aio, "stratus", "flavor", "create", "--ram", "256", "--vcpus", "1", "--disk", "1",
+           "cli.snap"))
+    server = yaml.safe_load(ok(osc(aio, "stratus-demo", "server", "create", "--image",
+                                   "stratus-tiny", "--flavor", "cli.snap", "--nic", "none",
+                                   "snapped", "--wait", "-f", "yaml")))
+    created = yaml.safe_load(ok(osc(aio, "stratus-demo", "server", "image", "create",
+                                    "--name", "snap1", "--wait", "snapped", "-f", "yaml")))
+    assert created["name"] == "snap1"
+    image = yaml.safe_load(ok(osc(aio, "stratus-demo", "image", "show", "snap1",
+                                  "-f", "yaml")))
+    assert image["status"] == "active" and image["visibility"] == "private"
+    assert image["size"] > 0 and image["checksum"]
+    properties = image["properties"]
+    assert properties["image_type"] == "snapshot"
+    assert properties["instance_uuid"] == server["id"]
+    shown = yaml.safe_load(ok(osc(aio, "stratus-demo", "server", "show", "snapped",
+                                  "-f", "yaml")))
+    assert shown["status"] == "ACTIVE" and shown["OS-EXT-STS:task_state"] is None
+    ok(osc(aio, "stratus-demo", "server", "delete", "snapped", "--wait"))
+    ok(osc(aio, "stratus-demo", "image", "delete", "snap1"))

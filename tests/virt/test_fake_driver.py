@@ -152,3 +152,31 @@ def test_host_uptime_reads_like_uptime(driver):
     driver.spawn(_instance(), {"id": "img-1"})
     line = driver.get_host_uptime()
     assert " up 0 days,  0:00," in line and "1 guests" in line and "load average" in line
+
+
+def test_snapshot_streams_a_few_kib_describing_the_guest_in_chunks(driver):
+    driver.spawn(_instance(), {"id": "img-1"})
+    snapshot = driver.snapshot(_instance(), "snap-1")
+    chunks = list(snapshot.chunks)
+    assert (snapshot.disk_format, snapshot.container_format) == ("raw", "bare")
+    assert len(chunks) > 1 and all(0 < len(c) <= 1024 for c in chunks)
+    data = b"".join(chunks)
+    assert 4096 <= len(data) <= 65536
+    assert _instance()["uuid"].encode() in data and b"img-1" in data
+    assert b"Snapshot taken for image snap-1" in driver.get_console_output(
+        _instance()).encode()
+
+
+def test_snapshot_of_a_missing_guest_is_instance_not_found(driver):
+    with pytest.raises(InstanceNotFound):
+        driver.snapshot(_instance(), "snap-1")
+
+
+def test_an_injected_snapshot_failure_breaks_off_after_the_first_chunk(driver):
+    driver.spawn(_instance(), {"id": "img-1"})
+    driver.fail_next_snapshots(1, reason="disk went away")
+    chunks = iter(driver.snapshot(_instance(), "snap-1").chunks)
+    assert next(chunks)
+    with pytest.raises(VirtError, match="disk went away"):
+        next(chunks)
+    assert b"".join(driver.snapshot(_instance(), "snap-2").chunks)  # only the next one

@@ -22,6 +22,7 @@ from stratus.compute.instance_store import InstanceStore
 from stratus.compute.manager import ComputeManager
 from stratus.compute.periodic import Ticker
 from stratus.compute.resource_tracker import ResourceTracker
+from stratus.image.glance import UserImageClients
 from stratus.scheduler.report import PlacementClient, PlacementError
 from stratus.virt.driver import ComputeDriver
 from stratus.virt.fake import FakeDriver
@@ -66,12 +67,14 @@ class ComputeAgents:
 
     ``api_engine`` and ``cell_id`` given (a process that can reach the API database): each
     agent maps its host to the cell itself, as ``cell_v2 discover_hosts`` would; otherwise
-    the operator (or a periodic discover) does that.
+    the operator (or a periodic discover) does that. The image service (snapshots) is
+    ``[glance] endpoint_override``, else the image endpoint of ``image_catalog``.
     """
 
     def __init__(self, conf, rpc: RPC, cell_engine: sa.Engine, *, placement=None,
                  api_engine: sa.Engine | None = None, cell_id: int | None = None,
-                 ticker: Ticker | None = None, driver_factory=load_driver):
+                 ticker: Ticker | None = None, driver_factory=load_driver,
+                 image_catalog: list[dict] | None = None):
         self.conf = conf
         self.rpc = rpc
         self.cell_engine = cell_engine
@@ -79,6 +82,7 @@ class ComputeAgents:
         self.api_engine = api_engine
         self.cell_id = cell_id
         self.store = InstanceStore(cell_engine)
+        self.images = UserImageClients(conf, image_catalog)
         self._driver_factory = driver_factory
         self._conductor = rpc.client("conductor")
         self._own_ticker = ticker is None
@@ -104,7 +108,7 @@ class ComputeAgents:
                 LOG.error("Host %s is mapped to another cell; not mapping it here", host)
         manager = ComputeManager(host, driver, self.store, placement=self.placement,
                                  conductor=self._conductor,
-                                 on_usage_change=tracker.mark_changed)
+                                 on_usage_change=tracker.mark_changed, images=self.images)
         manager.init_host()
         server = self.rpc.server(TOPIC, [manager], server=host)
         server.start()
@@ -197,11 +201,14 @@ def placement_from_conf(conf) -> PlacementClient | None:
 
 def start_from_conf(conf, *, fake_hosts: int | None = None, rpc: RPC | None = None,
                     placement: PlacementClient | None = None,
-                    databases: Databases | None = None) -> ComputeAgents:
+                    databases: Databases | None = None,
+                    image_catalog: list[dict] | None = None) -> ComputeAgents:
     """Start the agent ``[DEFAULT] host`` of the ``[cell1_database]`` cell, or ``fake_hosts``
     fake agents named ``<host>-1`` .. ``<host>-N`` (the all-in-one's ``--fake-hosts``).
 
-    ``placement`` defaults to the ``[placement]`` client (see placement_from_conf).
+    ``placement`` defaults to the ``[placement]`` client (see placement_from_conf);
+    ``image_catalog`` is where snapshots find the image service without
+    ``[glance] endpoint_override``.
     """
     databases = databases or Databases(conf)
     cell_engine = databases.engine("cell1")
@@ -220,6 +227,7 @@ def start_from_conf(conf, *, fake_hosts: int | None = None, rpc: RPC | None = No
         placement = placement_from_conf(conf)
     agents = ComputeAgents(conf, rpc or RPC(conf), cell_engine, placement=placement,
                            api_engine=api_engine if cell_id is not None else None,
-                           cell_id=cell_id, driver_factory=factory)
+                           cell_id=cell_id, driver_factory=factory,
+                           image_catalog=image_catalog)
     agents.start(hosts)
     return agents

@@ -29,7 +29,7 @@ ACTION_OF_EVENT = {
     "compute_reboot_instance": "reboot", "compute_stop_instance": "stop",
     "compute_start_instance": "start", "compute_pause_instance": "pause",
     "compute_unpause_instance": "unpause", "compute_suspend_instance": "suspend",
-    "compute_resume_instance": "resume",
+    "compute_resume_instance": "resume", "compute_snapshot_instance": "createImage",
 }
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from stratus.cells.schema_api import utcnow
 from stratus.common.context import RequestContext
 from stratus.compute.instance_store import InstanceGone, InstanceStore, UnexpectedTaskState
+from stratus.image import glance
 from stratus.scheduler.report import PlacementError
 from stratus.virt import power_state
 from stratus.virt.driver import ComputeDriver, InstanceNotFound
@@ -25,6 +26,9 @@ LOG = logging.getLogger(__name__)
 
 # Striped per-instance locks: bounded memory however many instances a host has seen.
 _LOCK_STRIPES = 64
+# Nova's task states of a snapshot, in order: the API sets the first.
+SNAPSHOT_TASKS = ("image_snapshot_pending", "image_snapshot", "image_pending_upload",
+                  "image_uploading")
 
 
 @dataclass(frozen=True)
@@ -59,18 +63,21 @@ class ComputeManager:
     ``placement`` is a PlacementClient (None: no Placement to keep right, e.g. driver-only
     tests); ``conductor`` an RPC client of topic ``conductor`` for reschedules;
     ``on_usage_change`` is called after an instance lands or leaves (the resource tracker
-    marks its node for the next periodic report).
+    marks its node for the next periodic report); ``images`` (a glance.UserImageClients)
+    reaches the image service as the user of a request (None: snapshots fail).
     """
 
     def __init__(self, host: str, driver: ComputeDriver, store: InstanceStore, *,
                  placement=None, conductor=None,
-                 on_usage_change: Callable[[], None] | None = None):
+                 on_usage_change: Callable[[], None] | None = None,
+                 images: glance.UserImageClients | None = None):
         self.host = host
         self.driver = driver
         self.nodename = driver.get_available_nodes()[0]
         self._store = store
         self._placement = placement
         self._conductor = conductor
+        self._images = images
         self._on_usage_change = on_usage_change or (lambda: None)
         self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
 
@@ -260,6 +267,84 @@ class ComputeManager:
 
     def resume_instance(self, context: RequestContext, instance_uuid: str) -> None:
         self._power(context, instance_uuid, _POWER_ACTIONS["resume"])
+
+    # -- snapshot --------------------------------------------------------------------------
+
+    def snapshot_instance(self, context: RequestContext, instance_uuid: str,
+                          image_id: str) -> None:
+        """Save the instance's disk as image ``image_id``, which the API created queued.
+
+        Any failure deletes the image (as Nova does), records a fault and clears the task
+        state; the instance keeps its vm_state.
+        """
+        with self._lock(instance_uuid):
+            event = self._store.event_start(context, instance_uuid,
+                                            "compute_snapshot_instance", self.host)
+            error = None
+            try:
+                self._snapshot(context, instance_uuid, image_id)
+            except (InstanceGone, UnexpectedTaskState) as exc:
+                # Deleted, or taken over by another task (a delete): the image goes, the
+                # instance is left to whoever has it now.
+                error = exc
+                self._delete_image(context, image_id)
+            except Exception as exc:
+                LOG.warning("Snapshot of %s as image %s failed: %s", instance_uuid, image_id,
+                            exc)
+                error = exc
+                self._delete_image(context, image_id)
+                self._snapshot_failed(instance_uuid, exc)
+            self._store.event_finish(event, error)
+
+    def _image_client(self, context: RequestContext) -> glance.GlanceClient:
+        # The image service is reached as the user who asked, as Nova does: the RPC
+        # context carries the user's token (RequestContext.to_dict sends auth_token, and
+        # oslo.context's logging values mask it, so it is not logged). The service account
+        # that reaches Placement is not used: the image is the user's project's, and the
+        # user's token keeps the image service's own checks (quota, ownership) in force.
+        # Unlike Nova there is no service token beside it, so an upload that outlives
+        # the user's token fails (and the image is deleted).
+        if self._images is None:
+            raise glance.ImageServiceUnavailable("No image service configured on this host")
+        return self._images.client(context)
+
+    def _snapshot(self, context: RequestContext, instance_uuid: str, image_id: str) -> None:
+        self._store.update(instance_uuid, {"task_state": "image_snapshot"},
+                           expected_task_state="image_snapshot_pending")
+        instance = self._store.get(instance_uuid)
+        images = self._image_client(context)
+        snapshot = self.driver.snapshot(instance, image_id)
+        self._store.update(instance_uuid, {"task_state": "image_pending_upload"},
+                           expected_task_state="image_snapshot")
+        # The API copied the base image's formats; the disk as saved is what counts.
+        formats = {"disk_format": snapshot.disk_format,
+                   "container_format": snapshot.container_format}
+        image = images.show(image_id)
+        changed = {key: value for key, value in formats.items() if image.get(key) != value}
+        if changed:
+            images.update(image_id, changed)
+        self._store.update(instance_uuid, {"task_state": "image_uploading"},
+                           expected_task_state="image_pending_upload")
+        images.upload(image_id, iter(snapshot.chunks))
+        self._store.update(instance_uuid, {"task_state": None},
+                           expected_task_state="image_uploading")
+
+    def _delete_image(self, context: RequestContext, image_id: str) -> None:
+        try:
+            self._image_client(context).delete(image_id)
+        except glance.ImageNotFound:
+            pass
+        except glance.ImageError:
+            LOG.exception("Could not delete image %s of a failed snapshot", image_id)
+
+    def _snapshot_failed(self, instance_uuid: str, error: Exception) -> None:
+        """The fault, and the task state cleared if the snapshot still holds it."""
+        try:
+            self._store.add_fault(instance_uuid, error, self.host)
+            self._store.update(instance_uuid, {"task_state": None},
+                               expected_task_state=SNAPSHOT_TASKS)
+        except (InstanceGone, UnexpectedTaskState):
+            pass
 
     # -- console ---------------------------------------------------------------------------
 

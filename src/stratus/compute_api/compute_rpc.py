@@ -2,7 +2,8 @@
 
 Each method addresses the agent of one host (``server=<host>``). Actions are casts: the
 API has already moved the instance into its task state and answers 202; the agent does
-the work and records the outcome. Console output is a call, it returns the text.
+the work and records the outcome (createImage's snapshot too). Console output is a call,
+it returns the text.
 """
 
 from __future__ import annotations
@@ -48,6 +49,15 @@ class ComputeRPC:
         """Cast one of ``CAST_ACTIONS`` (reboot takes ``reboot_type``)."""
         self._client(host).cast(context, CAST_ACTIONS[action], instance_uuid=instance_uuid,
                                 **kwargs)
+
+    def snapshot_instance(self, context: RequestContext, host: str, instance_uuid: str,
+                          image_id: str) -> None:
+        """createImage: the agent saves the disk into the queued image ``image_id``.
+
+        ``context`` carries the user's token, with which the agent uploads.
+        """
+        self._client(host).cast(context, "snapshot_instance", instance_uuid=instance_uuid,
+                                image_id=image_id)
 
     def get_console_output(self, context: RequestContext, host: str, instance_uuid: str,
                            length: int | None) -> str:

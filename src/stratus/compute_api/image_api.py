@@ -31,13 +31,11 @@ class ImageAPI:
     """Builds a per-request Glance client for the caller's token."""
 
     def __init__(self, conf: cfg.ConfigOpts, catalog: list[dict] | None = None):
-        self._conf = conf
-        self._catalog = catalog or []
+        self._clients = glance.UserImageClients(conf, catalog)
 
     def client(self, context: RequestContext) -> glance.GlanceClient:
         try:
-            return glance.GlanceClient.for_user(self._conf, context.auth_token, self._catalog,
-                                                timeout=self._conf.glance.timeout)
+            return self._clients.client(context)
         except glance.ImageServiceUnavailable as exc:
             raise ServiceUnavailable(str(exc)) from None
 

@@ -40,6 +40,8 @@ TRANSITIONS = {
     "unpause": Transition(("paused",), (None,), "unpausing"),
     "suspend": Transition(("active",), (None,), "suspending"),
     "resume": Transition(("suspended",), (None,), "resuming"),
+    "createImage": Transition(("active", "stopped", "paused", "suspended"), (None,),
+                              "image_snapshot_pending"),
 }
 
 
@@ -79,7 +81,8 @@ def unlock(compute: ComputeService, located: Located) -> None:
     server_lookup.update(compute.cells, located, {"locked": False, "locked_by": None})
 
 
-def _host_of(located: Located) -> str:
+def host_of(located: Located) -> str:
+    """The server's host; ActionRefused while it has none (or is not in a cell yet)."""
     server = located.server
     if located.cell is None or not server.get("host"):
         raise ActionRefused(f"Instance {server['uuid']} is not ready")
@@ -95,20 +98,18 @@ def _refusal(action: str, server: dict, transition: Transition) -> ActionRefused
                          f"{attr} {state}")
 
 
-def start_action(compute: ComputeService, rpc: ComputeRPC, context: RequestContext,
-                 located: Located, action: str, **kwargs) -> None:
-    """Check, move into the task state, record and cast ``action`` (reboot needs
-    ``reboot_type``); ActionRefused when the server's state does not allow it."""
-    server = located.server
-    check_not_locked(server, context)
-    key = action
-    if action == "reboot":
-        key = "hard_reboot" if kwargs["reboot_type"] == "HARD" else "soft_reboot"
-    transition = TRANSITIONS[key]
+def check_state(server: dict, action: str, transition: Transition) -> None:
+    """ActionRefused, in Nova's words, unless the server's states allow ``transition``."""
     if server["vm_state"] not in transition.vm_states or \
             server.get("task_state") not in transition.task_states:
         raise _refusal(action, server, transition)
-    host = _host_of(located)
+
+
+def move_into_task(compute: ComputeService, context: RequestContext, located: Located,
+                   action: str, transition: Transition) -> None:
+    """Set the transition's task state and record ``action``, in one conditional write of
+    the server's cell; ActionRefused when another action got there first."""
+    server = located.server
 
     def move(conn) -> bool:
         moved = instance_store.update_if(
@@ -122,13 +123,28 @@ def start_action(compute: ComputeService, rpc: ComputeRPC, context: RequestConte
         with compute.cells.engine(located.cell).connect() as conn:
             current = instance_store.get(conn, server["uuid"])
         raise _refusal(action, current, transition)
+
+
+def start_action(compute: ComputeService, rpc: ComputeRPC, context: RequestContext,
+                 located: Located, action: str, **kwargs) -> None:
+    """Check, move into the task state, record and cast ``action`` (reboot needs
+    ``reboot_type``); ActionRefused when the server's state does not allow it."""
+    server = located.server
+    check_not_locked(server, context)
+    key = action
+    if action == "reboot":
+        key = "hard_reboot" if kwargs["reboot_type"] == "HARD" else "soft_reboot"
+    transition = TRANSITIONS[key]
+    check_state(server, action, transition)
+    host = host_of(located)
+    move_into_task(compute, context, located, action, transition)
     rpc.cast_action(context, host, action, server["uuid"], **kwargs)
 
 
 def console_output(rpc: ComputeRPC, context: RequestContext, located: Located,
                    length: int | None) -> str:
     """The last ``length`` lines (all when None) of the server's console log."""
-    host = _host_of(located)
+    host = host_of(located)
     return rpc.get_console_output(context, host, located.server["uuid"], length)
 
 

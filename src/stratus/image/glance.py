@@ -179,6 +179,28 @@ class GlanceClient:
     def delete(self, image_id: str) -> None:
         self._request("DELETE", f"/images/{image_id}", f"delete image {image_id}")
 
+    def add_member(self, image_id: str, member: str) -> dict:
+        """Share a ``shared`` image with project ``member``."""
+        return self._request("POST", f"/images/{image_id}/members",
+                             f"share image {image_id}", json={"member": member}).json()
+
+
+class UserImageClients:
+    """Glance clients that act as the user of a request, with the token its context carries.
+
+    The endpoint is ``[glance] endpoint_override``, else the image endpoint of ``catalog``
+    (the service catalog this process was given; the all-in-one passes its own).
+    """
+
+    def __init__(self, conf: cfg.ConfigOpts, catalog: list[dict] | None = None):
+        self._conf = conf
+        self._catalog = catalog or []
+
+    def client(self, context) -> GlanceClient:
+        """A client for ``context.auth_token``; ImageServiceUnavailable without an endpoint."""
+        return GlanceClient.for_user(self._conf, context.auth_token, self._catalog,
+                                     timeout=self._conf.glance.timeout)
+
 
 def endpoint_from_catalog(catalog: list[dict], interface: str,
                           region: str | None) -> str | None:

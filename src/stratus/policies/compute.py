@@ -81,6 +81,8 @@ rules = [
           "Unlock a server that an admin locked."),
     _rule("os-admin-actions:reset_state", ADMIN, "Force a server's state (os-resetState)."),
     _rule("os-console-output", MEMBER, "Show a server's console log."),
+    _rule("servers:create_image", MEMBER,
+          "Snapshot a server's disk into a new image (createImage)."),
     _rule("server-metadata:index", READER, "List a server's metadata."),
     _rule("server-metadata:show", READER, "Show one metadata item of a server."),
     _rule("server-metadata:create", MEMBER, "Add metadata items to a server."),

@@ -8,6 +8,7 @@ Instances are handed to drivers as plain dicts (the instance record: ``uuid``,
 from __future__ import annotations
 
 import abc
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import os_traits
@@ -43,6 +44,19 @@ class InstanceInfo:
     state: int  # a stratus.virt.power_state value
     vcpus: int = 0
     memory_mb: int = 0
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A root disk saved for upload: its formats and its bytes, chunk by chunk.
+
+    ``chunks`` is read once, as the upload goes, so a driver never holds a whole disk
+    in memory (it may stream from a file it made, and clean that up when exhausted).
+    """
+
+    disk_format: str
+    container_format: str
+    chunks: Iterable[bytes]
 
 
 @dataclass
@@ -128,8 +142,12 @@ class ComputeDriver(abc.ABC):
         """Replace the instance's root disk with ``image_meta`` and start it again."""
 
     @abc.abstractmethod
-    def snapshot(self, instance: dict, image_id: str) -> dict:
-        """Save the root disk as image ``image_id``; returns what was saved (size, format)."""
+    def snapshot(self, instance: dict, image_id: str) -> Snapshot:
+        """Save the instance's root disk for image ``image_id``, as it is now.
+
+        Returns once the disk is captured (the guest may run on); the agent then uploads
+        ``Snapshot.chunks`` to the image service.
+        """
 
     @abc.abstractmethod
     def migrate_disk_and_power_off(self, instance: dict, dest_host: str, flavor: dict) -> dict:

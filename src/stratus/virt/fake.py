@@ -7,8 +7,10 @@ it (``openstack console log show`` reads it). Sizes come from the constructor (o
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -19,12 +21,17 @@ from stratus.virt.driver import (
     InstanceInfo,
     InstanceNotFound,
     InvalidPowerState,
+    Snapshot,
     VirtError,
     cpu_flag_traits,
 )
 
 HYPERVISOR_TYPE = "fake"
 HYPERVISOR_VERSION = 1000
+# A fake snapshot: a text header describing the guest, padded to this size with bytes
+# derived from its uuid, handed out in chunks of SNAPSHOT_CHUNK.
+SNAPSHOT_SIZE = 8192
+SNAPSHOT_CHUNK = 1024
 
 
 @dataclass
@@ -65,6 +72,7 @@ class FakeDriver(ComputeDriver):
         self.cpu_flags = list(cpu_flags or [])
         self._guests: dict[str, _Guest] = {}
         self._spawn_failures: list[str] = []
+        self._snapshot_failures: list[str] = []
         self._booted = time.monotonic()
         self._lock = threading.Lock()
 
@@ -78,6 +86,13 @@ class FakeDriver(ComputeDriver):
         """Make the next ``count`` spawns raise VirtError(reason): a host that cannot boot."""
         with self._lock:
             self._spawn_failures.extend([reason] * count)
+
+    def fail_next_snapshots(self, count: int = 1,
+                            reason: str = "Injected snapshot failure") -> None:
+        """Make the next ``count`` snapshots fail with VirtError(reason) halfway through
+        their data, after the first chunk: an upload that breaks off."""
+        with self._lock:
+            self._snapshot_failures.extend([reason] * count)
 
     # -- host ----------------------------------------------------------------------------
 
@@ -194,12 +209,18 @@ class FakeDriver(ComputeDriver):
             guest.state = power_state.RUNNING
             self._log(guest, f"Rebuilt from image {guest.image_id}: login prompt reached")
 
-    def snapshot(self, instance: dict, image_id: str) -> dict:
+    def snapshot(self, instance: dict, image_id: str) -> Snapshot:
+        """A few KiB describing the guest (its uuid, name, base image and console log),
+        the same bytes for the same guest state."""
         with self._lock:
             guest = self._guest(instance)
-            self._log(guest, f"Snapshot saved as image {image_id}")
-            return {"image_id": image_id, "disk_format": "qcow2",
-                    "size": guest.disk_gb * 1024 ** 3}
+            failure = self._snapshot_failures.pop(0) if self._snapshot_failures else None
+            header = "".join(f"{line}\n" for line in (
+                "STRATUS FAKE DISK SNAPSHOT 1", f"instance {guest.uuid}", f"name {guest.name}",
+                f"base image {guest.image_id}", f"size {guest.vcpus} vCPU "
+                f"{guest.memory_mb} MiB {guest.disk_gb} GiB", "console:", *guest.console))
+            self._log(guest, f"Snapshot taken for image {image_id}")
+        return Snapshot("raw", "bare", _snapshot_chunks(header.encode(), guest.uuid, failure))
 
     def migrate_disk_and_power_off(self, instance: dict, dest_host: str, flavor: dict) -> dict:
         with self._lock:
@@ -250,3 +271,15 @@ class FakeDriver(ComputeDriver):
         now = datetime.now(UTC).strftime("%H:%M:%S")
         return (f" {now} up {minutes // 1440} days, {minutes // 60 % 24:2d}:{minutes % 60:02d},"
                 f"  {running} guests,  load average: 0.00, 0.00, 0.00")
+
+
+def _snapshot_chunks(header: bytes, uuid: str, failure: str | None) -> Iterator[bytes]:
+    """``header`` padded to SNAPSHOT_SIZE with a pattern from ``uuid``, chunk by chunk;
+    with ``failure``, VirtError(failure) after the first chunk."""
+    pattern = hashlib.sha256(uuid.encode()).digest()
+    size = max(SNAPSHOT_SIZE, len(header))
+    data = header + (pattern * (size // len(pattern) + 1))[:size - len(header)]
+    for offset in range(0, size, SNAPSHOT_CHUNK):
+        if failure is not None and offset:
+            raise VirtError(failure)
+        yield data[offset:offset + SNAPSHOT_CHUNK]

@@ -1,13 +1,15 @@
-"""POST /servers/{server_id}/action: reboot, stop/start, pause, suspend, lock, reset, console."""
+"""POST /servers/{server_id}/action: reboot, stop/start, pause, suspend, lock, reset, console,
+createImage."""
 
 from __future__ import annotations
 
 from stratus.common.wsgi.app import Request, send
 from stratus.common.wsgi.body import json_body
 from stratus.common.wsgi.errors import Conflict, NotFound
-from stratus.compute_api import server_actions, server_lookup
+from stratus.compute_api import server_actions, server_lookup, server_snapshot
 from stratus.compute_api.handlers import allowed, authorize, service
 from stratus.compute_api.schemas import server_actions as schemas
+from stratus.compute_api.views import images as image_views
 
 # Body key -> the action's name in the state machine (and in instance actions).
 _CAST = {"reboot": "reboot", "os-stop": "stop", "os-start": "start", "pause": "pause",
@@ -53,6 +55,14 @@ def server_action(req: Request, resp, server_id: str) -> None:
             output = server_actions.console_output(_compute_rpc(req, server_id), req.auth,
                                                    located, length)
             send(resp, {"output": output})
+            return
+        elif key == "createImage":
+            created = server_snapshot.create_image(
+                service(req), _compute_rpc(req, server_id), req.auth, located,
+                body[key]["name"], body[key].get("metadata") or {})
+            # Below 2.45 (all of ours) the image is named by the Location header only.
+            send(resp, status=202, headers={"Location": image_views.location(
+                created.glance_endpoint, created.image_id)})
             return
         elif key == "os-resetState":
             server_actions.reset_state(service(req), req.auth, located, body[key]["state"])

@@ -1,6 +1,7 @@
 """Request bodies of POST /servers/{server_id}/action: one key, naming the action."""
 
 from stratus.common.wsgi.body import Schema
+from stratus.compute_api.schemas import METADATA, NAME
 
 _NOTHING = {"type": "null"}
 _LOCK = {"type": ["null", "object"], "properties": {}, "additionalProperties": False}
@@ -21,6 +22,9 @@ action = Schema({
                           "properties": {"state": {"type": "string",
                                                    "enum": ["active", "error"]}},
                           "required": ["state"], "additionalProperties": False},
+        "createImage": {"type": "object",
+                        "properties": {"name": NAME, "metadata": METADATA},
+                        "required": ["name"], "additionalProperties": False},
         "os-getConsoleOutput": {
             "type": "object",
             # Nova takes an integer or a string of one; -1 (or none) means the whole log.

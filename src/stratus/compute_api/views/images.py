@@ -23,10 +23,16 @@ def _timestamp(value: str | None) -> str | None:
     return isotime(parsed.replace(microsecond=0))
 
 
+def location(glance_endpoint: str, image_id: str) -> str:
+    """The image's URL in the image service, as Nova writes it (its ``alternate`` link and
+    createImage's ``Location``); clients read the id from its end."""
+    return f"{glance_endpoint}/images/{image_id}"
+
+
 def _links(base: str, glance_endpoint: str, image_id: str) -> list[dict]:
     return [*links(base, "images", image_id),
             {"rel": "alternate", "type": "application/vnd.openstack.image",
-             "href": f"{glance_endpoint}/images/{image_id}"}]
+             "href": location(glance_endpoint, image_id)}]
 
 
 def summary(base: str, glance_endpoint: str, image: dict) -> dict:
