@@ -70,9 +70,10 @@ def start_cloud(state_dir, fake_hosts: int | None = None, **overrides) -> Cloud:
     aio = AllInOne(conf, fake_hosts=fake_hosts)
     created = aio.prepare()
     entries = created or aio._load_cloud_entries()
-    # As many threads as the all-in-one's default: the compute API calls the image API
-    # on this same server, so concurrent boots need free threads for those calls too.
-    server = Server(aio.wsgi_app(), "127.0.0.1", port, threads=16)
+    # Sized as the all-in-one is: the compute API calls the image API on this same
+    # server, so the pool grows when concurrent boots hold every worker.
+    server = Server(aio.wsgi_app(), "127.0.0.1", port, threads=conf.api.threads,
+                    max_threads=conf.api.max_threads)
     server.start()
     aio.start_services()
     return Cloud(f"http://127.0.0.1:{port}", conf, aio, entries[0], entries[1], server)

@@ -19,7 +19,8 @@ from stratus import conf as stratus_conf
 def _serve(conf, app, started: float, banner: str, on_listening=None) -> int:
     from stratus.common.wsgi.server import Server
 
-    server = Server(app, conf.api.host, conf.api.port, threads=conf.api.threads)
+    server = Server(app, conf.api.host, conf.api.port, threads=conf.api.threads,
+                    max_threads=conf.api.max_threads)
     # Before listening: a client may see us up and stop us at once; that is a clean stop.
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

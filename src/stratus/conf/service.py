@@ -20,7 +20,12 @@ api_opts = [
     cfg.StrOpt("public_url", default=None,
                help="Base URL clients use to reach this server; endpoints in the service "
                     "catalog are built from it. Default: http://<host>:<port>"),
-    cfg.IntOpt("threads", default=16, min=1, help="HTTP worker threads."),
+    cfg.IntOpt("threads", default=16, min=1, help="HTTP worker threads started at once."),
+    cfg.IntOpt("max_threads", default=256, min=1,
+               help="Most HTTP worker threads: more start whenever a request arrives and "
+                    "none is idle. The all-in-one's compute API calls the image, placement "
+                    "and identity APIs on the same server, so a fixed pool would let "
+                    "concurrent boots starve their own nested requests."),
     cfg.StrOpt("auth_strategy", default="stratus",
                choices=[("stratus", "validate tokens with the Stratus identity service"),
                         ("keystone", "validate tokens with a real Keystone "

@@ -15,6 +15,7 @@ import struct
 import threading
 
 from cheroot import wsgi
+from cheroot.workers import threadpool
 
 LOG = logging.getLogger(__name__)
 
@@ -125,13 +126,35 @@ class _Gateway(wsgi.Gateway_10):
                              "Content-Length.")
 
 
-class Server:
-    """A cheroot server on (host, port); ``start`` returns once it is listening."""
+class _GrowingPool(threadpool.ThreadPool):
+    """cheroot's worker pool, which grows by one thread whenever a connection arrives
+    and no worker is idle (up to ``max``).
 
-    def __init__(self, app, host: str, port: int, threads: int = 16):
+    cheroot never grows its pool by itself. The all-in-one needs it to: the compute API
+    calls the image, placement and identity APIs on this same server, so with a fixed
+    pool enough concurrent boots hold every worker while their own nested requests wait
+    in the queue behind them, until those time out.
+    """
+
+    def put(self, obj):
+        if self.idle == 0 and len(self._threads) < self.max:
+            self.grow(1)
+        super().put(obj)
+
+
+class Server:
+    """A cheroot server on (host, port); ``start`` returns once it is listening.
+
+    ``threads`` workers start at once; more start on demand, up to ``max_threads``.
+    """
+
+    def __init__(self, app, host: str, port: int, threads: int = 16,
+                 max_threads: int | None = None):
         self._server = wsgi.Server((host, port), app, numthreads=threads,
                                    server_name="stratus")
         self._server.gateway = _Gateway
+        self._server.requests = _GrowingPool(
+            self._server, min=threads, max=max(max_threads or 16 * threads, threads))
         self._thread: threading.Thread | None = None
 
     @property
