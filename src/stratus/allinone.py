@@ -181,16 +181,26 @@ class AllInOne:
             compute_rpc=self.rpc_services.compute_rpc, placement=self.rpc_services.placement,
             catalog=service_catalog)
 
-    def _configure_placement_client(self) -> None:
-        """The service account talks to our own Placement, unless a config file says else."""
+    def _configure_placement_client(self) -> bool:
+        """The service account talks to our own Placement, unless a config file says else.
+
+        False when there is neither a ``[placement] auth_type`` nor an all-in-one service
+        account in the state directory (``prepare`` has never run there).
+        """
         if self.conf.placement.auth_type:
-            return
+            return True
         account = self.service_account
+        if account is None:
+            known = self._load_cloud_entries(names=(SERVICE_CLOUD,))
+            if not known:
+                return False
+            account = known[0]
         report.configure_auth(
             self.conf, "password", auth_url=f"{self.base_url}/identity",
             username=account.username, password=account.password,
             project_name=account.project_name, user_domain_name="Default",
             project_domain_name="Default")
+        return True
 
     def start_services(self) -> None:
         """Start the conductor, scheduler and agents; call once the HTTP server listens."""
@@ -254,3 +264,10 @@ def _write_private(path: str, text: str) -> None:
     with os.fdopen(fd, "w") as fh:
         fh.write(text)
     os.replace(tmp, path)
+
+
+def placement_client(conf: cfg.ConfigOpts) -> report.PlacementClient:
+    """A Placement client for commands: ``[placement]`` credentials when configured, else
+    the all-in-one's service account from the state directory's clouds.yaml."""
+    AllInOne(conf)._configure_placement_client()
+    return report.PlacementClient.from_conf(conf)

@@ -28,12 +28,34 @@ def test_status_check_fails_before_sync_and_before_cells_are_mapped(tmp_path):
         assert run("stratus-manage", "--state-dir", str(tmp_path), "cell_v2",
                    action).returncode == 0
     after = run("stratus-status", "--state-dir", str(tmp_path), "upgrade", "check")
-    # Placement is not in the tree yet: its check warns, so the whole run exits 1.
-    assert after.returncode == 1, after.stdout
+    # No [placement] credentials and no all-in-one account in this state directory.
+    assert after.returncode == 2, after.stdout
     assert "Check: Database schemas\nResult: Success" in after.stdout
     assert "Check: Cells v2\nResult: Success" in after.stdout
-    assert "Check: Placement API\nResult: Warning\nDetails: placement not configured" in \
-        after.stdout
+    assert "Check: Placement API\nResult: Failure\nDetails: Placement cannot be used: " \
+        "[placement] auth_type is not set" in after.stdout
+    assert "Check: Policy File\nResult: Success" in after.stdout
+
+
+def test_status_policy_file_check_warns_on_unknown_rules_and_json_and_fails_on_errors(
+        tmp_path):
+    policy = tmp_path / "policy.yaml"
+
+    def check() -> subprocess.CompletedProcess:
+        return run("stratus-status", "--state-dir", str(tmp_path), "upgrade", "check")
+
+    policy.write_text('"os_compute_api:servers:index": "role:admin"\n'
+                      '"os_compute_api:servres:show": "role:admin"\n')
+    out = check().stdout
+    assert "Check: Policy File\nResult: Warning" in out
+    assert "os_compute_api:servres:show" in out and "os_compute_api:servers:index" \
+        not in out.split("Check: Policy File")[1]
+    policy.write_text('{"os_compute_api:servers:index": "role:admin"}')
+    out = check().stdout
+    assert "Check: Policy File\nResult: Warning" in out and "is JSON" in out
+    policy.write_text('"os_compute_api:servers:index": "rule:no_such_rule"\n')
+    out = check().stdout
+    assert "Check: Policy File\nResult: Failure" in out and "no_such_rule" in out
 
 
 def test_bootstrap_is_idempotent_and_admin_can_log_in(tmp_path):

@@ -88,11 +88,11 @@ def _bootstrap(conf, args) -> int:
 def _placement_sync_aggregates(conf, args) -> int:
     """Exit 0: every aggregated host's providers are in its aggregates; 1: some could not be
     (listed), or Placement or a database failed."""
+    from stratus.allinone import placement_client
     from stratus.cells.mappings import CellDatabases
     from stratus.scheduler.aggregate_sync import sync_aggregates
-    from stratus.scheduler.report import PlacementClient
 
-    placement = PlacementClient.from_conf(conf)
+    placement = placement_client(conf)
     dbs = Databases(conf)
     cells = CellDatabases(dbs.engine("api"), cell_timeout_s=conf.cells.cell_timeout)
     try:

@@ -7,6 +7,7 @@ Exit status (as nova-status): 0 every check passed, 1 a warning needs attention,
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,14 +54,56 @@ def check_cells_v2(conf) -> Result:
 
 
 def check_placement(conf) -> Result:
-    from stratus.cells import checks
+    """Placement answers with the credentials the services use, at a new enough version."""
+    from stratus.allinone import placement_client
+    from stratus.scheduler.report import API_VERSION, PlacementError, PlacementUnavailable
 
-    return Result(*checks.check_placement())
+    try:
+        versions = placement_client(conf).versions()
+    except PlacementUnavailable as exc:
+        return Result(FAILURE, f"Placement API does not seem to be running: {exc}")
+    except PlacementError as exc:
+        return Result(FAILURE, f"Placement cannot be used: {exc}")
+    newest = max((v.get("max_version", "1.0") for v in versions), key=_version_key,
+                 default="1.0")
+    if _version_key(newest) < _version_key(API_VERSION):
+        return Result(FAILURE, f"Placement API version {API_VERSION} needed, you have "
+                               f"{newest}.")
+    return Result(SUCCESS)
+
+
+def _version_key(version: str) -> tuple[int, int]:
+    major, _, minor = version.partition(".")
+    return int(major), int(minor or 0)
+
+
+def check_policy_file(conf) -> Result:
+    """The policy file (if any) loads, is YAML, and overrides only rules that exist."""
+    from stratus.common.policy import Policy, PolicyFileError
+
+    try:
+        policy = Policy(conf)
+    except PolicyFileError as exc:
+        return Result(FAILURE, f"{exc}. Every service refuses to start on this file.")
+    if not os.path.exists(policy.path):
+        return Result(SUCCESS)
+    problems = []
+    unknown = sorted(set(policy.overrides) - set(policy.defaults))
+    if unknown:
+        problems.append(f"{policy.path} overrides rules Stratus does not have, which are "
+                        f"ignored: {', '.join(unknown)}. Check their names with "
+                        "'stratus-policy list'.")
+    with open(policy.path, encoding="utf-8") as fh:
+        if fh.read().lstrip().startswith("{"):
+            problems.append(f"{policy.path} is JSON; YAML allows comments beside each "
+                            "override. Generate one with 'oslopolicy-convert-json-to-yaml'.")
+    return Result(WARNING, " ".join(problems)) if problems else Result(SUCCESS)
 
 
 CHECKS: list[tuple[str, Callable]] = [("Database schemas", check_database_schemas),
                                       ("Cells v2", check_cells_v2),
-                                      ("Placement API", check_placement)]
+                                      ("Placement API", check_placement),
+                                      ("Policy File", check_policy_file)]
 
 
 def upgrade_check(conf) -> int:

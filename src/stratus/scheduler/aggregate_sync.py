@@ -69,3 +69,36 @@ def sync_aggregates(api_engine: sa.Engine, cells: CellDatabases,
             placement.add_aggregates(node_uuid, wanted[host])
             result.updated.append(node_uuid)
     return result
+
+
+def mirror_host_membership(api_engine: sa.Engine, cells: CellDatabases,
+                           placement: PlacementClient, host: str, aggregate_uuid: str,
+                           *, member: bool) -> list[str]:
+    """Put the host's compute node providers in the aggregate (``member``) or take them
+    out, as ``add_host``/``remove_host`` change the API database.
+
+    Returns the providers changed; a node without a provider yet is skipped (the resource
+    tracker creates it, and ``stratus-manage placement sync_aggregates`` catches it up).
+    Raises PlacementError when Placement cannot be reached or refuses.
+    """
+    from stratus.cells.mappings import MappingNotFound, get_host_mapping
+
+    with api_engine.connect() as conn:
+        try:
+            cell = get_host_mapping(conn, host).cell
+        except MappingNotFound:
+            return []
+    query = sa.select(compute_nodes.c.uuid).where(compute_nodes.c.host == host,
+                                                  compute_nodes.c.deleted == 0)
+    with cells.engine(cell).connect() as conn:
+        node_uuids = sorted(conn.execute(query).scalars())
+    changed = []
+    for node_uuid in node_uuids:
+        if placement.get_provider(node_uuid) is None:
+            continue
+        if member:
+            placement.add_aggregates(node_uuid, [aggregate_uuid])
+        else:
+            placement.remove_aggregates(node_uuid, [aggregate_uuid])
+        changed.append(node_uuid)
+    return changed

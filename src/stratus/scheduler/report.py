@@ -171,6 +171,10 @@ class PlacementClient:
 
     # --- providers ----------------------------------------------------------------------
 
+    def versions(self) -> list[dict]:
+        """The root document's versions (each with ``min_version`` and ``max_version``)."""
+        return self._json("GET", "/", "placement versions")["versions"]
+
     def get_provider(self, rp_uuid: str) -> dict | None:
         """The provider's body (uuid, name, generation, parent/root uuids), or None."""
         resp = self._request("GET", f"/resource_providers/{rp_uuid}")
@@ -266,6 +270,11 @@ class PlacementClient:
         """Add the provider to ``aggregate_uuids``, keeping the aggregates it is in."""
         extra = set(aggregate_uuids)
         self._change_aggregates(rp_uuid, lambda current: current | extra, "add")
+
+    def remove_aggregates(self, rp_uuid: str, aggregate_uuids: Iterable[str]) -> None:
+        """Take the provider out of ``aggregate_uuids``, keeping its other aggregates."""
+        gone = set(aggregate_uuids)
+        self._change_aggregates(rp_uuid, lambda current: current - gone, "remove")
 
     def _change_aggregates(self, rp_uuid: str, desired, verb: str) -> None:
         path = f"/resource_providers/{rp_uuid}/aggregates"

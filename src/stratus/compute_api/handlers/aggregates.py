@@ -2,10 +2,15 @@
 
 An aggregate's ``availability_zone`` is its metadata key of that name; a host may be in
 only one zone, so a change that would put a host in two zones is refused.
-TODO(scheduling): mirror aggregates and their hosts into Placement as provider aggregates.
+Adding or removing a host also puts its compute node providers in (or out of) the
+aggregate of the same uuid in Placement, which the scheduler's ``member_of`` queries read.
+As in Nova, a Placement failure does not fail the request: it is logged, and
+``stratus-manage placement sync_aggregates`` catches the providers up.
 """
 
 from __future__ import annotations
+
+import logging
 
 from stratus.cells import mappings
 from stratus.common.wsgi.app import Request, send
@@ -17,6 +22,10 @@ from stratus.compute_api.store import Duplicate, NoSuchRow
 from stratus.compute_api.store import aggregates as store
 from stratus.compute_api.store.availability_zones import KEY as AZ_KEY
 from stratus.compute_api.views import aggregates as views
+from stratus.scheduler.aggregate_sync import mirror_host_membership
+from stratus.scheduler.report import PlacementError
+
+LOG = logging.getLogger(__name__)
 
 INTERNAL_ZONE = "internal"
 
@@ -127,7 +136,22 @@ def aggregate_action(req: Request, resp, aggregate_id: str) -> None:
                 _check_zone(conn, row, changes[AZ_KEY], "update metadata of")
             store.set_metadata(conn, row["id"], changes)
         row = store.get(conn, row["id"])
+    if action in ("add_host", "remove_host"):
+        _mirror(req, row, body[action]["host"], member=action == "add_host")
     send(resp, {"aggregate": views.aggregate(row)})
+
+
+def _mirror(req: Request, row: dict, host: str, *, member: bool) -> None:
+    compute = service(req)
+    if compute.placement is None:
+        return
+    try:
+        mirror_host_membership(compute.api_engine, compute.cells, compute.placement, host,
+                               row["uuid"], member=member)
+    except PlacementError as exc:
+        LOG.warning("Host %s was %s aggregate %s in the API database but not in Placement "
+                    "(%s); run 'stratus-manage placement sync_aggregates'.", host,
+                    "added to" if member else "removed from", row["uuid"], exc)
 
 
 def _add_host(conn, row: dict, host: str) -> None:
