@@ -33,6 +33,7 @@ from stratus.identity import bootstrap, catalog, store
 from stratus.identity.passwords import Passwords
 from stratus.imagesvc import app as image_app
 from stratus.imagesvc import default_image
+from stratus.network import neutron
 from stratus.placement import app as placement_app
 from stratus.scheduler import report
 
@@ -172,6 +173,7 @@ class AllInOne:
             return compute_app.make_service(self.conf, api_engine, policy,
                                             catalog=service_catalog)
         self._configure_placement_client()
+        self._configure_neutron_client()
         cells = CellDatabases(api_engine, cell_timeout_s=self.conf.cells.cell_timeout)
         self.rpc_services = InProcessServices(self.conf, self.databases, cells,
                                              self.fake_hosts, catalog=service_catalog)
@@ -201,6 +203,18 @@ class AllInOne:
             project_name=account.project_name, user_domain_name="Default",
             project_domain_name="Default")
         return True
+
+    def _configure_neutron_client(self) -> None:
+        """The service account binds ports to hosts in our own network service, unless a
+        config file names other ``[neutron]`` credentials."""
+        account = self.service_account
+        if self.conf.neutron.auth_type or account is None:
+            return
+        neutron.configure_auth(
+            self.conf, "password", auth_url=f"{self.base_url}/identity",
+            username=account.username, password=account.password,
+            project_name=account.project_name, user_domain_name="Default",
+            project_domain_name="Default")
 
     def start_services(self) -> None:
         """Start the conductor, scheduler and agents; call once the HTTP server listens."""

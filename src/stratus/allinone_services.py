@@ -9,12 +9,13 @@ all-in-one's HTTP server is listening; the Placement client uses the service acc
 from __future__ import annotations
 
 import logging
+import uuid
 
 from oslo_config import cfg
 
 from stratus.cells.mappings import CellDatabases
 from stratus.common.db import Databases
-from stratus.common.rpc import RPC
+from stratus.common.rpc import RPC, register_opts
 from stratus.compute import agents as compute_agents
 from stratus.compute.agents import ComputeAgents
 from stratus.compute_api.compute_rpc import ComputeRPC
@@ -28,7 +29,17 @@ from stratus.scheduler.rpcapi import ERRORS_MODULE, SchedulerClient
 LOG = logging.getLogger(__name__)
 
 # Exceptions that cross RPC as their own class (the rest arrive as RemoteError).
-REMOTE_ERRORS = (ERRORS_MODULE,)
+REMOTE_ERRORS = (ERRORS_MODULE, "stratus.conductor.moves")
+
+
+def _private_fake_exchange(conf: cfg.ConfigOpts) -> None:
+    """oslo.messaging's fake:// driver keeps its exchanges in one table per process: two
+    all-in-ones in one process (tests start several) would share topics, and one cloud's
+    conductor would take the other's builds. Each in-process cloud gets its own exchange."""
+    if conf.transport_url.startswith("fake://"):
+        register_opts(conf)
+        if conf.control_exchange == "openstack":  # oslo.messaging's default: not chosen
+            conf.set_override("control_exchange", f"stratus-{uuid.uuid4().hex[:12]}")
 
 
 class InProcessServices:
@@ -41,6 +52,7 @@ class InProcessServices:
         self.databases = databases
         self.cells = cells
         self.fake_hosts = fake_hosts
+        _private_fake_exchange(conf)
         self.rpc = RPC(conf, allowed_remote_exmods=REMOTE_ERRORS)
         self.placement = PlacementClient.from_conf(conf)
         self.compute_rpc = ComputeRPC(self.rpc)

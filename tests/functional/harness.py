@@ -85,3 +85,5 @@ def stop_cloud(cloud: Cloud) -> None:
     cloud.aio.databases.dispose()
     if getattr(cloud.aio, "compute", None) is not None:
         cloud.aio.compute.cells.dispose()
+    if getattr(cloud, "neutron", None) is not None:  # a fake Neutron the test started
+        cloud.neutron.stop()

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import requests
 import yaml
+from fake_neutron import FakeNeutron
 from harness import Cloud, start_cloud
 from personas import PERSONAS, World
 
@@ -37,9 +38,15 @@ FAKE_HOST = {"fake_driver.vcpus": 4096, "fake_driver.memory_mb": 1048576}
 
 
 def start_matrix_cloud(state_dir) -> Cloud:
-    """The all-in-one the matrices run against, with the conductor, the scheduler and one
-    fake compute host: servers really boot, and server actions reach an agent."""
-    return start_cloud(state_dir, fake_hosts=1, **FAKE_HOST)
+    """The all-in-one the matrices run against, with the conductor, the scheduler and two
+    fake compute hosts: servers really boot, server actions reach an agent, and servers
+    can move between hosts. Their ports are in a fake Neutron (``cloud.neutron``;
+    stop_cloud stops it)."""
+    neutron = FakeNeutron().start()
+    cloud = start_cloud(state_dir, fake_hosts=2, **FAKE_HOST,
+                        **{"neutron.endpoint_override": neutron.url})
+    cloud.neutron = neutron
+    return cloud
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,13 @@ _FERNET = re.compile(r"\bgAAAAA[A-Za-z0-9_\-=]{40,}")
 class Samples:
     """Checks (or, with STRATUS_API_SAMPLES=write, writes) one API's samples."""
 
-    def __init__(self, api: str, base_url: str, volatile_keys: tuple[str, ...] = ()):
+    def __init__(self, api: str, base_url: str, volatile_keys: tuple[str, ...] = (),
+                 other_urls: tuple[str, ...] = ()):
+        """``other_urls``: the base URLs of further clouds the samples are taken from;
+        they read as the public URL too."""
         self.dir = SOURCE / api / "samples"
         self.base_url = base_url
+        self.other_urls = other_urls
         self.volatile_keys = volatile_keys
         self.write = os.environ.get("STRATUS_API_SAMPLES") == "write"
         self.checked: set[str] = set()
@@ -108,7 +112,8 @@ class Samples:
             if isinstance(value, list):
                 return [walk(v) for v in value]
             if isinstance(value, str):
-                value = value.replace(self.base_url, PUBLIC_URL)
+                for url in (self.base_url, *self.other_urls):
+                    value = value.replace(url, PUBLIC_URL)
                 value = _FERNET.sub("gAAAAABsample-token", value)
                 value = _TIME.sub(fake_time, value)
                 return _UUID.sub(fake_id, value)

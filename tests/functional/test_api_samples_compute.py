@@ -49,13 +49,23 @@ def host(cloud) -> str:
 
 
 @pytest.fixture(scope="module")
-def acting_cloud(tmp_path_factory):
+def acting_cloud(tmp_path_factory, neutron):
     """A second all-in-one, with a conductor, a scheduler and one fake compute agent.
 
     The first has no agents (its servers are landed by hand), so nothing there carries
-    out a server action; here the fake agent ``compute-1`` does.
+    out a server action; here the fake agent ``compute-1`` does, with its ports in
+    ``neutron``.
     """
-    running = start_cloud(tmp_path_factory.mktemp("acting"), fake_hosts=1, host="compute")
+    running = start_cloud(tmp_path_factory.mktemp("acting"), fake_hosts=1, host="compute",
+                          **{"neutron.endpoint_override": neutron.url})
+    yield running
+    stop_cloud(running)
+
+
+@pytest.fixture(scope="module")
+def moving_cloud(tmp_path_factory):
+    """A third all-in-one, with two fake hosts, for the actions that move a server."""
+    running = start_cloud(tmp_path_factory.mktemp("moving"), fake_hosts=2, host="mover")
     yield running
     stop_cloud(running)
 
@@ -82,8 +92,9 @@ def _caller(samples: Samples, running) -> Callable[..., requests.Response]:
     return call
 
 
-def test_compute_api_samples(cloud, host, acting_cloud):
-    samples = Samples("compute", cloud.url, volatile_keys=VOLATILE)
+def test_compute_api_samples(cloud, host, acting_cloud, neutron, moving_cloud):
+    samples = Samples("compute", cloud.url, volatile_keys=VOLATILE,
+                      other_urls=(acting_cloud.url, moving_cloud.url))
     call = _caller(samples, cloud)
     token = cloud.admin_token()
 
@@ -230,6 +241,8 @@ def test_compute_api_samples(cloud, host, acting_cloud):
     call("DELETE", f"/v2.1/os-services/{spare}", status=204)
 
     _server_action_samples(_caller(samples, acting_cloud), admin(acting_cloud))
+    _network_samples(_caller(samples, acting_cloud), admin(acting_cloud), neutron)
+    _move_samples(_caller(samples, moving_cloud), admin(moving_cloud), moving_cloud)
     samples.assert_all_checked()
 
 
@@ -263,11 +276,79 @@ def _server_action_samples(call, compute) -> None:
     call("POST", action, "os-lock-server-lock", {"lock": None}, status=202)
     assert show(compute, server["id"])["locked"] is True
     call("POST", action, "os-lock-server-unlock", {"unlock": None}, status=202)
+    call("POST", action, "servers-rebuild", {"rebuild": {
+        "imageRef": default_image(compute.cloud, compute.token), "name": "web-2-rebuilt",
+        "metadata": {"rebuilt": "yes"}}}, status=202)
+    wait_for(compute, server["id"], "ACTIVE")
     call("POST", action, "os-admin-actions-reset-state",
          {"os-resetState": {"state": "error"}}, status=202)
     assert show(compute, server["id"])["status"] == "ERROR"
     assert compute.delete(f"/servers/{server['id']}").status_code == 204
     wait_gone(compute, server["id"])
+
+
+def _move_samples(call, compute, running) -> None:
+    """resize (confirmed, then reverted), migrate and evacuate, between two fake hosts."""
+    small = make_flavor(compute, "m1.small", ram=2048, vcpus=1, disk=20)
+    large = make_flavor(compute, "m1.large", ram=4096, vcpus=2, disk=40)
+    # the same disk as m1.large: a resize never shrinks a disk
+    wide = make_flavor(compute, "m1.wide", ram=8192, vcpus=4, disk=40)
+    server = boot(compute, "web-4", small["id"], default_image(running, compute.token))
+    wait_for(compute, server["id"], "ACTIVE")
+    action = f"/v2.1/servers/{server['id']}/action"
+    call("POST", action, "servers-resize", {"resize": {"flavorRef": large["id"]}},
+         status=202)
+    wait_for(compute, server["id"], "VERIFY_RESIZE")
+    call("POST", action, "servers-confirm-resize", {"confirmResize": None}, status=204)
+    wait_for(compute, server["id"], "ACTIVE")
+    call("POST", action, None, {"resize": {"flavorRef": wide["id"]}}, status=202)
+    wait_for(compute, server["id"], "VERIFY_RESIZE")
+    call("POST", action, "servers-revert-resize", {"revertResize": None}, status=202)
+    wait_for(compute, server["id"], "ACTIVE")
+    call("POST", action, "servers-migrate", {"migrate": None}, status=202)
+    wait_for(compute, server["id"], "VERIFY_RESIZE")
+    call("POST", action, None, {"confirmResize": None}, status=204)
+    wait_for(compute, server["id"], "ACTIVE")
+    # Evacuation needs the server's host down: its agent stops and is forced down.
+    source = show(compute, server["id"])["OS-EXT-SRV-ATTR:host"]
+    running.aio.rpc_services.agents.stop_agent(source)
+    down = admin(running, "2.11").put("/os-services/force-down", {
+        "host": source, "binary": "nova-compute", "forced_down": True})
+    assert down.status_code == 200, down.text
+    call("POST", action, "servers-evacuate", {"evacuate": {}}, version="2.13")
+    wait_for(compute, server["id"], "ACTIVE")
+    assert show(compute, server["id"])["OS-EXT-SRV-ATTR:host"] != source
+    assert compute.delete(f"/servers/{server['id']}").status_code == 204
+    wait_gone(compute, server["id"])
+
+
+def _network_samples(call, compute, neutron) -> None:
+    """A server's addresses (/ips) and ports (os-interface), on a server the fake agent
+    runs with a port on network ``private``."""
+    project = requests.get(f"{compute.cloud.identity}/v3/projects?name=admin", headers={
+        "X-Auth-Token": compute.token}).json()["projects"][0]["id"]
+    private = neutron.add_network("private", project, "192.168.0.0/24")
+    other = neutron.add_network("backend", project, "10.20.0.0/24")
+    flavor = next(f["id"] for f in compute.get("/flavors").json()["flavors"]
+                  if f["name"] == "m1.small")
+    server = boot(compute, "web-3", flavor, default_image(compute.cloud, compute.token),
+                  server={"networks": [{"uuid": private["id"]}]})
+    wait_for(compute, server["id"], "ACTIVE")
+    ips = f"/v2.1/servers/{server['id']}/ips"
+    call("GET", ips, "ips-index")
+    call("GET", f"{ips}/private", "ips-show")
+    interfaces = f"/v2.1/servers/{server['id']}/os-interface"
+    attached = call("POST", interfaces, "os-attach-interfaces-create",
+                    {"interfaceAttachment": {"net_id": other["id"],
+                                             "fixed_ips": [{"ip_address": "10.20.0.10"}]}})
+    port_id = attached.json()["interfaceAttachment"]["port_id"]
+    call("GET", interfaces, "os-attach-interfaces-list")
+    call("GET", f"{interfaces}/{port_id}", "os-attach-interfaces-show")
+    call("DELETE", f"{interfaces}/{port_id}", status=202)
+    wait_for(compute, server["id"], "ACTIVE")
+    assert compute.delete(f"/servers/{server['id']}").status_code == 204
+    wait_gone(compute, server["id"])
+    assert neutron.ports_of(server["id"]) == []
 
 
 def _wait_active(compute, image_id: str, timeout: float = 30) -> None:

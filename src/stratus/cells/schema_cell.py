@@ -243,5 +243,20 @@ compute_nodes = sa.Table(
                         name="uniq_compute_nodes0host0hypervisor_hostname0deleted"),
 )
 
+# What Neutron said of an instance's ports (a JSON list of bound port dicts, each with its
+# "network" and "subnets"): the server view's addresses and the ip filters read it, so
+# showing a server never asks Neutron. One row per instance, written by its compute host.
+instance_info_caches = sa.Table(
+    "instance_info_caches", metadata,
+    _id(),
+    sa.Column("instance_uuid", UUID, sa.ForeignKey("instances.uuid", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("network_info", LONG_TEXT),
+    *_timestamps(soft_delete=True),
+    sa.UniqueConstraint("instance_uuid", name="uniq_instance_info_caches0instance_uuid"),
+)
+
 # Columns and indexes a revision after the baseline added: none yet in cell databases.
 ADDED_AFTER_BASELINE: dict[str, tuple[str, ...]] = {}
+# Whole tables a revision after the baseline created (cell_0003: the info cache).
+TABLES_AFTER_BASELINE: frozenset[str] = frozenset({"instance_info_caches"})

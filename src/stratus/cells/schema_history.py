@@ -11,11 +11,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 
-def baseline_metadata(metadata: sa.MetaData,
-                      added_after: dict[str, tuple[str, ...]]) -> sa.MetaData:
-    """A copy of ``metadata`` without the columns and indexes named in ``added_after``."""
+def baseline_metadata(metadata: sa.MetaData, added_after: dict[str, tuple[str, ...]],
+                      later_tables: frozenset[str] = frozenset()) -> sa.MetaData:
+    """A copy of ``metadata`` without the columns and indexes named in ``added_after`` and
+    without the tables named in ``later_tables``."""
     baseline = sa.MetaData()
     for table in metadata.sorted_tables:
+        if table.name in later_tables:
+            continue
         left_out = set(added_after.get(table.name, ()))
         # Columns are copied; constraints and indexes are rebuilt by column name.
         args: list = [column._copy() for column in table.columns if column.name not in left_out]
@@ -35,6 +38,7 @@ def baseline_metadata(metadata: sa.MetaData,
 
 
 def create_baseline(bind: sa.Connection, metadata: sa.MetaData,
-                    added_after: dict[str, tuple[str, ...]]) -> None:
+                    added_after: dict[str, tuple[str, ...]],
+                    later_tables: frozenset[str] = frozenset()) -> None:
     """Create every table of ``metadata`` in its baseline shape on ``bind``."""
-    baseline_metadata(metadata, added_after).create_all(bind)
+    baseline_metadata(metadata, added_after, later_tables).create_all(bind)

@@ -23,6 +23,8 @@ from stratus.compute.manager import ComputeManager
 from stratus.compute.periodic import Ticker
 from stratus.compute.resource_tracker import ResourceTracker
 from stratus.image.glance import UserImageClients
+from stratus.network.allocation import NetworkAllocator
+from stratus.network.neutron import NeutronClients
 from stratus.scheduler.report import PlacementClient, PlacementError
 from stratus.virt.driver import ComputeDriver
 from stratus.virt.fake import FakeDriver
@@ -68,7 +70,8 @@ class ComputeAgents:
     ``api_engine`` and ``cell_id`` given (a process that can reach the API database): each
     agent maps its host to the cell itself, as ``cell_v2 discover_hosts`` would; otherwise
     the operator (or a periodic discover) does that. The image service (snapshots) is
-    ``[glance] endpoint_override``, else the image endpoint of ``image_catalog``.
+    ``[glance] endpoint_override``, else the image endpoint of ``image_catalog``; the
+    network service (ports) ``[neutron] endpoint_override``, else its endpoint there.
     """
 
     def __init__(self, conf, rpc: RPC, cell_engine: sa.Engine, *, placement=None,
@@ -83,6 +86,7 @@ class ComputeAgents:
         self.cell_id = cell_id
         self.store = InstanceStore(cell_engine)
         self.images = UserImageClients(conf, image_catalog)
+        self.network = NetworkAllocator(NeutronClients(conf, image_catalog))
         self._driver_factory = driver_factory
         self._conductor = rpc.client("conductor")
         self._own_ticker = ticker is None
@@ -108,7 +112,8 @@ class ComputeAgents:
                 LOG.error("Host %s is mapped to another cell; not mapping it here", host)
         manager = ComputeManager(host, driver, self.store, placement=self.placement,
                                  conductor=self._conductor,
-                                 on_usage_change=tracker.mark_changed, images=self.images)
+                                 on_usage_change=tracker.mark_changed, images=self.images,
+                                 network=self.network)
         manager.init_host()
         server = self.rpc.server(TOPIC, [manager], server=host)
         server.start()

@@ -30,6 +30,8 @@ ACTION_OF_EVENT = {
     "compute_start_instance": "start", "compute_pause_instance": "pause",
     "compute_unpause_instance": "unpause", "compute_suspend_instance": "suspend",
     "compute_resume_instance": "resume", "compute_snapshot_instance": "createImage",
+    "compute_attach_interface": "attach_interface",
+    "compute_detach_interface": "detach_interface",
 }
 
 
@@ -89,6 +91,16 @@ class InstanceStore:
                 instance_rows.soft_delete(conn, instance_uuid)
             except NoSuchRow:
                 pass
+
+    def network_info(self, instance_uuid: str) -> list[dict]:
+        """The instance's info cache: its ports as last written ([] if none)."""
+        with self.engine.connect() as conn:
+            return instance_rows.network_infos(conn, [instance_uuid]).get(instance_uuid, [])
+
+    def set_network_info(self, instance_uuid: str, network_info: list[dict]) -> None:
+        """Replace the instance's info cache (deleted instances keep theirs too)."""
+        with self.engine.begin() as conn:
+            instance_rows.set_network_info(conn, instance_uuid, network_info)
 
     def add_fault(self, instance_uuid: str, error: BaseException, host: str,
                   code: int = 500) -> None:

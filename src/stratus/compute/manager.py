@@ -8,6 +8,7 @@ does terminate. Operations on one instance are serialised on this host.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 import zlib
@@ -17,7 +18,9 @@ from dataclasses import dataclass
 from stratus.cells.schema_api import utcnow
 from stratus.common.context import RequestContext
 from stratus.compute.instance_store import InstanceGone, InstanceStore, UnexpectedTaskState
+from stratus.compute.moves import HostMoves
 from stratus.image import glance
+from stratus.network import allocation, neutron
 from stratus.scheduler.report import PlacementError
 from stratus.virt import power_state
 from stratus.virt.driver import ComputeDriver, InstanceNotFound
@@ -57,20 +60,23 @@ _POWER_ACTIONS = {
 }
 
 
-class ComputeManager:
+class ComputeManager(HostMoves):
     """Runs instances on ``host`` through ``driver``; state goes through ``store``.
 
     ``placement`` is a PlacementClient (None: no Placement to keep right, e.g. driver-only
     tests); ``conductor`` an RPC client of topic ``conductor`` for reschedules;
     ``on_usage_change`` is called after an instance lands or leaves (the resource tracker
     marks its node for the next periodic report); ``images`` (a glance.UserImageClients)
-    reaches the image service as the user of a request (None: snapshots fail).
+    reaches the image service as the user of a request (None: snapshots fail);
+    ``network`` (a network.allocation.NetworkAllocator) makes and binds ports before a
+    spawn and releases them after (None: only servers without networking can be built).
     """
 
     def __init__(self, host: str, driver: ComputeDriver, store: InstanceStore, *,
                  placement=None, conductor=None,
                  on_usage_change: Callable[[], None] | None = None,
-                 images: glance.UserImageClients | None = None):
+                 images: glance.UserImageClients | None = None,
+                 network: allocation.NetworkAllocator | None = None):
         self.host = host
         self.driver = driver
         self.nodename = driver.get_available_nodes()[0]
@@ -78,15 +84,23 @@ class ComputeManager:
         self._placement = placement
         self._conductor = conductor
         self._images = images
+        self._network = network
+        # The os-vif work adds network_info to spawn/destroy; older drivers go without.
+        self._spawn_takes_network = _accepts(driver.spawn, "network_info")
+        self._destroy_takes_network = _accepts(driver.destroy, "network_info")
         self._on_usage_change = on_usage_change or (lambda: None)
         self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
 
     def init_host(self) -> None:
         """Settle instances an earlier run of this host left mid-operation (called once at
         start, before RPC is served): an interrupted build ends in ERROR with a fault, an
-        interrupted delete is finished, any other task is dropped."""
+        interrupted delete is finished, any other task is dropped. Servers evacuated off
+        this host while it was down are removed from it."""
+        evacuating = self._clean_up_evacuations()
         for instance in self._store.on_host(self.host):
             uuid, task = instance["uuid"], instance["task_state"]
+            if uuid in evacuating:
+                continue
             try:
                 if instance["vm_state"] == "building":
                     self._fail(uuid, RuntimeError(
@@ -94,7 +108,9 @@ class ComputeManager:
                         {"vm_state": "error", "task_state": None,
                          "power_state": power_state.NOSTATE})
                 elif task == "deleting":
-                    self.driver.destroy({"uuid": uuid})
+                    network_info = self._store.network_info(uuid)
+                    self._destroy({"uuid": uuid}, network_info)
+                    self._deallocate(None, uuid, network_info)
                     self._store.destroy(uuid)
                     self._delete_allocation(uuid)
                 elif task is not None:
@@ -104,6 +120,40 @@ class ComputeManager:
 
     def _lock(self, instance_uuid: str) -> threading.Lock:
         return self._locks[zlib.crc32(instance_uuid.encode()) % _LOCK_STRIPES]
+
+    # -- networks --------------------------------------------------------------------------
+
+    def _destroy(self, instance: dict, network_info: list[dict]) -> None:
+        if self._destroy_takes_network:
+            self.driver.destroy(instance, network_info=network_info)
+        else:
+            self.driver.destroy(instance)
+
+    def _allocate(self, context: RequestContext, instance: dict, requested) -> list[dict]:
+        """The instance's ports, made and bound here, and written to its info cache."""
+        if not requested:
+            return []
+        if self._network is None:
+            raise RuntimeError(f"No network service configured on {self.host}")
+        network_info = self._network.allocate(context, instance, requested, self.host)
+        self._store.set_network_info(instance["uuid"], network_info)
+        return network_info
+
+    def _deallocate(self, context: RequestContext | None, instance_uuid: str,
+                    network_info: list[dict], requested=None) -> None:
+        """Delete the ports made for the instance and unbind the user's; a failure is
+        logged (the instance's own state is already right) and its cache emptied."""
+        if not network_info and not requested:
+            return
+        if self._network is None:
+            LOG.error("Ports of %s left bound: no network service here", instance_uuid)
+            return
+        try:
+            self._network.deallocate(context, instance_uuid, network_info,
+                                     allocation.requested_port_ids(requested))
+            self._store.set_network_info(instance_uuid, [])
+        except Exception:
+            LOG.exception("Could not release the ports of %s", instance_uuid)
 
     def _delete_allocation(self, instance_uuid: str) -> None:
         if self._placement is None:
@@ -152,11 +202,20 @@ class ComputeManager:
             return None
         image_meta = dict(request_spec.get("image") or {})
         image_meta.setdefault("id", instance.get("image_ref"))
+        requested = request_spec.get("requested_networks") or []
+        network_info: list[dict] = []
         try:
-            self.driver.spawn(instance, image_meta)
-        except Exception as exc:  # any driver failure ends in a reschedule or ERROR
+            network_info = self._allocate(context, instance, requested)
+            if self._spawn_takes_network:
+                self.driver.spawn(instance, image_meta, network_info=network_info)
+            else:
+                self.driver.spawn(instance, image_meta)
+        except Exception as exc:  # any failure ends in a reschedule or ERROR
             LOG.warning("Build of %s failed on %s: %s", instance_uuid, self.host, exc)
-            self.driver.destroy(instance)
+            self._destroy(instance, network_info)
+            # Ports are made again on the next host: none stay bound to this one.
+            if network_info:
+                self._deallocate(context, instance_uuid, network_info, requested)
             self._build_failed(context, instance_uuid, request_spec, alternates, exc)
             return exc
         try:
@@ -165,7 +224,8 @@ class ComputeManager:
                 "launched_at": utcnow()}, expected_task_state="spawning")
         except (InstanceGone, UnexpectedTaskState):
             LOG.info("%s was deleted while it was being built; cleaning up", instance_uuid)
-            self.driver.destroy(instance)
+            self._destroy(instance, network_info)
+            self._deallocate(context, instance_uuid, network_info, requested)
             self._delete_allocation(instance_uuid)
         self._on_usage_change()
         return None
@@ -201,7 +261,9 @@ class ComputeManager:
                     self._store.update(instance_uuid, {"task_state": "deleting"})
                 except InstanceGone:
                     pass  # the API already marked it deleted (delete of a down host, ...)
-                self.driver.destroy({"uuid": instance_uuid})
+                network_info = self._store.network_info(instance_uuid)
+                self._destroy({"uuid": instance_uuid}, network_info)
+                self._deallocate(context, instance_uuid, network_info)
                 self._store.destroy(instance_uuid)
                 self._delete_allocation(instance_uuid)
                 self._on_usage_change()
@@ -346,6 +408,67 @@ class ComputeManager:
         except (InstanceGone, UnexpectedTaskState):
             pass
 
+    # -- interfaces ------------------------------------------------------------------------
+
+    def attach_interface(self, context: RequestContext, instance_uuid: str,
+                         network_id: str | None = None, port_id: str | None = None,
+                         fixed_ip: str | None = None) -> dict:
+        """Bind one more port to the instance and plug it (os-interface create). Call, not
+        cast: the API answers with the port. Nothing stays bound if this raises."""
+        with self._lock(instance_uuid):
+            event = self._store.event_start(context, instance_uuid,
+                                            "compute_attach_interface", self.host)
+            error = None
+            try:
+                if self._network is None:
+                    raise neutron.NeutronUnavailable(f"No network service on {self.host}")
+                instance = self._store.get(instance_uuid)
+                entry = self._network.attach(context, instance, self.host,
+                                             network_id=network_id, port_id=port_id,
+                                             fixed_ip=fixed_ip)
+                try:
+                    plug = getattr(self.driver, "attach_interface", None)
+                    if plug is not None:
+                        plug(instance, entry)
+                    self._store.set_network_info(
+                        instance_uuid, [*self._store.network_info(instance_uuid), entry])
+                except Exception:
+                    self._network.detach(context, entry, preserve=port_id is not None)
+                    raise
+                return entry
+            except Exception as exc:
+                error = exc
+                raise
+            finally:
+                self._store.event_finish(event, error)
+
+    def detach_interface(self, context: RequestContext, instance_uuid: str,
+                         port_id: str) -> None:
+        """Unplug and release one port (os-interface delete): a port the user passed is
+        unbound, one Stratus made is deleted."""
+        with self._lock(instance_uuid):
+            event = self._store.event_start(context, instance_uuid,
+                                            "compute_detach_interface", self.host)
+            error = None
+            try:
+                network_info = self._store.network_info(instance_uuid)
+                entry = next((p for p in network_info if p["id"] == port_id),
+                             {"id": port_id, "preserve_on_delete": True})
+                unplug = getattr(self.driver, "detach_interface", None)
+                if unplug is not None:
+                    unplug(self._store.get(instance_uuid), entry)
+                if self._network is not None:
+                    self._network.detach(context, entry,
+                                         preserve=bool(entry.get("preserve_on_delete")))
+                self._store.set_network_info(
+                    instance_uuid, [p for p in network_info if p["id"] != port_id])
+            except Exception as exc:
+                LOG.warning("Detach of port %s from %s failed: %s", port_id, instance_uuid,
+                            exc)
+                error = exc
+                self._fail(instance_uuid, exc, {})
+            self._store.event_finish(event, error)
+
     # -- console ---------------------------------------------------------------------------
 
     def get_console_output(self, context: RequestContext, instance_uuid: str,
@@ -363,3 +486,10 @@ class ComputeManager:
     def get_host_uptime(self, context: RequestContext) -> str:
         """The host's uptime line (os-hypervisors/{id}/uptime). Call, not cast."""
         return self.driver.get_host_uptime()
+
+
+def _accepts(method, name: str) -> bool:
+    try:
+        return name in inspect.signature(method).parameters
+    except (TypeError, ValueError):
+        return False

@@ -25,12 +25,14 @@ from stratus.compute_api.handlers import (
     server_actions,
     server_details,
     server_groups,
+    server_networks,
     servers,
     services,
 )
 from stratus.compute_api.handlers import versions as versions_h
 from stratus.compute_api.schemas import aggregates as aggregate_schemas
 from stratus.compute_api.schemas import flavors as flavor_schemas
+from stratus.compute_api.schemas import interfaces as interface_schemas
 from stratus.compute_api.schemas import keypairs as keypair_schemas
 from stratus.compute_api.schemas import quotas as quota_schemas
 from stratus.compute_api.schemas import server_actions as server_action_schemas
@@ -38,6 +40,7 @@ from stratus.compute_api.schemas import server_groups as group_schemas
 from stratus.compute_api.schemas import servers as server_schemas
 from stratus.compute_api.schemas import services as service_schemas
 from stratus.compute_api.service import ComputeService
+from stratus.network import neutron
 
 V = "/v2.1"
 P = "os_compute_api"
@@ -140,8 +143,15 @@ ROUTES = [
               "lock": f"{P}:os-lock-server:lock", "unlock": f"{P}:os-lock-server:unlock",
               "os-resetState": f"{P}:os-admin-actions:reset_state",
               "os-getConsoleOutput": f"{P}:os-console-output",
-              "createImage": f"{P}:servers:create_image"}},
-          checks={"POST": {"unlock_override": f"{P}:os-lock-server:unlock:unlock_override"}},
+              "createImage": f"{P}:servers:create_image",
+              "resize": f"{P}:servers:resize",
+              "confirmResize": f"{P}:servers:confirm_resize",
+              "revertResize": f"{P}:servers:revert_resize",
+              "migrate": f"{P}:os-migrate-server:migrate",
+              "rebuild": f"{P}:servers:rebuild", "evacuate": f"{P}:os-evacuate"}},
+          # The rebuild answer is the server's view, which these checks shape.
+          checks={"POST": {"unlock_override": f"{P}:os-lock-server:unlock:unlock_override",
+                           **_SERVER_VIEW_CHECKS}},
           specs={"POST": Spec(body=server_action_schemas.action)}),
     Route(f"{SERVER}/metadata",
           {"GET": server_details.list_metadata, "POST": server_details.create_metadata,
@@ -169,6 +179,21 @@ ROUTES = [
           rules={"GET": f"{P}:os-server-tags:show", "PUT": f"{P}:os-server-tags:update",
                  "DELETE": f"{P}:os-server-tags:delete"},
           specs={"GET": _TAGS, "PUT": _TAGS, "DELETE": _TAGS}),
+    # --- a server's addresses and ports
+    Route(f"{SERVER}/ips", {"GET": server_networks.list_ips},
+          rules={"GET": f"{P}:ips:index"}),
+    Route(f"{SERVER}/ips/{{network_label}}", {"GET": server_networks.show_ips},
+          rules={"GET": f"{P}:ips:show"}),
+    Route(f"{SERVER}/os-interface",
+          {"GET": server_networks.list_interfaces, "POST": server_networks.attach_interface},
+          rules={"GET": f"{P}:os-attach-interfaces:list",
+                 "POST": f"{P}:os-attach-interfaces:create"},
+          specs={"POST": Spec(body=interface_schemas.create)}),
+    Route(f"{SERVER}/os-interface/{{port_id}}",
+          {"GET": server_networks.show_interface,
+           "DELETE": server_networks.detach_interface},
+          rules={"GET": f"{P}:os-attach-interfaces:show",
+                 "DELETE": f"{P}:os-attach-interfaces:delete"}),
     # --- images (proxy to the image service)
     Route(f"{V}/images", {"GET": images.list_images},
           rules={"GET": f"{P}:images:index"}, specs={"GET": IMAGES}),
@@ -264,12 +289,14 @@ def make_service(conf: cfg.ConfigOpts, api_engine: sa.Engine, policy: Policy,
                  compute_task_api: conductor_api.ComputeTaskAPI | None = None,
                  compute_rpc: object | None = None, placement: object | None = None,
                  catalog: list[dict] | None = None) -> ComputeService:
-    """``catalog``: the service catalog the image endpoint is taken from (see image_api)."""
+    """``catalog``: the service catalog the image and network endpoints are taken from (see
+    image_api and network.neutron)."""
     cells = cells or CellDatabases(api_engine, cell_timeout_s=conf.cells.cell_timeout)
     return ComputeService(api_engine=api_engine, cells=cells, policy=policy,
                           compute_task_api=compute_task_api or conductor_api.NotYetScheduled(),
                           image_api=image_api.ImageAPI(conf, catalog),
                           compute_rpc=compute_rpc, placement=placement,
+                          network_api=neutron.NeutronClients(conf, catalog),
                           service_down_time=conf.service_down_time)
 
 

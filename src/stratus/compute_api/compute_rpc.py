@@ -30,8 +30,11 @@ class ComputeRPC:
         self._rpc = rpc
         self._call_timeout = call_timeout
 
-    def _client(self, host: str, timeout: float | None = None):
+    def client(self, host: str, timeout: float | None = None):
+        """An RPC client of one host's agent (``call``/``cast`` any agent method)."""
         return self._rpc.client(TOPIC, server=host, timeout=timeout)
+
+    _client = client
 
     def build_and_run_instance(self, context: RequestContext, host: str, *,
                                instance_uuid: str, request_spec: dict, selection: dict,

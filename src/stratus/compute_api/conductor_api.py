@@ -48,6 +48,7 @@ class ConductorRPC:
     """The hand-off as a cast to the super conductor: the API request does not wait."""
 
     def __init__(self, rpc: RPC):
+        self._rpc = rpc
         self._client = rpc.client(CONDUCTOR_TOPIC)
 
     def schedule_and_build_instances(self, context: RequestContext,
@@ -55,3 +56,28 @@ class ConductorRPC:
         self._client.cast(context, "schedule_and_build_instances", builds=[
             {"instance_uuid": b.instance_uuid, "reservation_id": b.reservation_id}
             for b in builds])
+
+    # --- moves (conductor.moves) -------------------------------------------------------
+
+    def migrate_server(self, context: RequestContext, instance_uuid: str, flavor: dict,
+                       migration_type: str, timeout: float | None = None) -> dict:
+        """Resize or cold-migrate: waits for the scheduler (NoValidHost comes back)."""
+        client = self._client if timeout is None else self._rpc.client(
+            CONDUCTOR_TOPIC, timeout=timeout)
+        return client.call(context, "migrate_server", instance_uuid=instance_uuid,
+                           flavor=flavor, migration_type=migration_type)
+
+    def confirm_resize(self, context: RequestContext, instance_uuid: str,
+                       migration_uuid: str) -> None:
+        self._client.cast(context, "confirm_resize", instance_uuid=instance_uuid,
+                          migration_uuid=migration_uuid)
+
+    def revert_resize(self, context: RequestContext, instance_uuid: str,
+                      migration_uuid: str) -> None:
+        self._client.cast(context, "revert_resize", instance_uuid=instance_uuid,
+                          migration_uuid=migration_uuid)
+
+    def evacuate_server(self, context: RequestContext, instance_uuid: str,
+                        migration_uuid: str, host: str | None, image_meta: dict) -> None:
+        self._client.cast(context, "evacuate_server", instance_uuid=instance_uuid,
+                          migration_uuid=migration_uuid, host=host, image_meta=image_meta)

@@ -17,7 +17,12 @@ from stratus.cells.schema_api import utcnow
 from stratus.common.context import RequestContext
 from stratus.common.wsgi.errors import BadRequest, Forbidden
 from stratus.compute_api import block_devices as block_device
-from stratus.compute_api import conductor_api, quota_usage, requested_image
+from stratus.compute_api import (
+    conductor_api,
+    quota_usage,
+    requested_image,
+    requested_networks,
+)
 from stratus.compute_api.service import ComputeService
 from stratus.compute_api.store import NoSuchRow, quotas
 from stratus.compute_api.store import availability_zones as az_store
@@ -102,6 +107,8 @@ def create(compute: ComputeService, context: RequestContext, request: ServerRequ
                         f"{len(request.metadata)}, but already used 0 of "
                         f"{limits['metadata_items']} metadata_items")
     count = _count_within_quota(_usage(compute, project), flavor, request, limits)
+    networks = requested_networks.resolve(compute.network_api, context, request.networks,
+                                          request.max_count)
 
     reservation_id = f"r-{secrets.token_hex(4)}"
     admin_pass = secrets.token_urlsafe(9)
@@ -111,6 +118,7 @@ def create(compute: ComputeService, context: RequestContext, request: ServerRequ
                              index, count, image_id)
         instances.append(instance)
         specs.append({**_request_spec(context, request, flavor, extra_specs, instance),
+                      "requested_networks": networks,
                       "image": requested_image.for_request_spec(image),
                       "block_device_mappings": block_devices})
     with compute.api_engine.begin() as conn:
@@ -227,7 +235,6 @@ def _request_spec(context: RequestContext, request: ServerRequest, flavor: dict,
         "num_instances": request.max_count,
         "availability_zone": request.availability_zone,
         "scheduler_hints": request.scheduler_hints,
-        "requested_networks": request.networks,
         "security_groups": request.security_groups,
         "instance_group": request.scheduler_hints.get("group"),
         "ignore_hosts": [], "force_hosts": [], "force_nodes": [],

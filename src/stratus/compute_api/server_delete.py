@@ -4,7 +4,8 @@ A build request is simply removed (the conductor then never builds it and releas
 claim it made). A server on a host whose compute service is up is put into task_state
 ``deleting`` and ``terminate_instance`` is cast to that host, which destroys it, marks it
 deleted and removes its allocation. A server without a host, or whose host's service is
-down, is deleted here ("local delete") and its allocations are removed from Placement.
+down, is deleted here ("local delete"): its allocations are removed from Placement and
+its ports released in Neutron.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from stratus.compute_api.store import hosts
 from stratus.compute_api.store import instance_actions as action_store
 from stratus.compute_api.store import instances as instance_store
 from stratus.compute_api.store import server_groups as group_store
+from stratus.network.allocation import NetworkAllocator
 
 LOG = logging.getLogger(__name__)
 
@@ -41,6 +43,20 @@ def delete(compute: ComputeService, located: Located, context: RequestContext) -
     server_lookup.delete(compute.cells, located, context)
     if compute.placement is not None:
         compute.placement.delete_allocations(located.server["uuid"])
+    _release_ports(compute, located, context)
+
+
+def _release_ports(compute: ComputeService, located: Located, context: RequestContext) -> None:
+    """A local delete of a server whose host is down releases its ports here, as Nova's
+    does: the ones Stratus made are deleted, the user's unbound."""
+    network_info = located.server.get("network_info") or []
+    if not network_info or compute.network_api is None:
+        return
+    try:
+        NetworkAllocator(compute.network_api).deallocate(context, located.server["uuid"],
+                                                         network_info)
+    except Exception:  # the server is gone either way; the ports are the operator's now
+        LOG.exception("Could not release the ports of %s", located.server["uuid"])
 
 
 def _terminate_on_host(compute: ComputeService, located: Located, context: RequestContext,

@@ -13,15 +13,17 @@ import heapq
 import re
 from dataclasses import dataclass, field
 
+import orjson
 import sqlalchemy as sa
 
 from stratus.cells import listing
 from stratus.cells.mappings import CellDatabases, CellMapping, cell_ids_with_instances
-from stratus.cells.schema_cell import instances, tags
+from stratus.cells.schema_cell import instance_info_caches, instances, tags
 from stratus.compute_api import server_states
 from stratus.compute_api.store import NoSuchRow
 from stratus.compute_api.store import build_requests as build_store
 from stratus.compute_api.store import instances as instance_store
+from stratus.compute_api.views.addresses import fixed_ips
 
 
 class BadFilter(ValueError):
@@ -43,6 +45,8 @@ class Filters:
     tags_any: list[str] = field(default_factory=list)
     not_tags: list[str] = field(default_factory=list)
     not_tags_any: list[str] = field(default_factory=list)
+    ip: str | None = None  # regular expressions matched (re.match) against IPv4 addresses
+    ip6: str | None = None  # ... and IPv6 addresses of the info cache
     nothing: bool = False  # a filter that matches no server at all (unknown flavor ...)
 
 
@@ -59,8 +63,18 @@ def _name_pattern(name: str) -> re.Pattern:
         raise BadFilter(f"Invalid regular expression in name filter: {name}") from None
 
 
-def _sql_conditions(filters: Filters) -> list[sa.ColumnElement]:
+def _pattern(kind: str, value: str) -> re.Pattern:
+    try:
+        return re.compile(value)
+    except re.error:
+        raise BadFilter(f"Invalid regular expression in {kind} filter: {value}") from None
+
+
+def _sql_conditions(filters: Filters, uuids: set[str] | None = None
+                    ) -> list[sa.ColumnElement]:
     where: list[sa.ColumnElement] = []
+    if uuids is not None:
+        where.append(instances.c.uuid.in_(sorted(uuids)))
     if filters.changes_since is not None:
         where.append(sa.func.coalesce(instances.c.updated_at, instances.c.created_at)
                      >= filters.changes_since)
@@ -116,8 +130,9 @@ def _matches(server: dict, filters: Filters) -> bool:
         filters.image is None or server["image_ref"] == filters.image,
         filters.flavor_type_id is None or server["instance_type_id"] == filters.flavor_type_id,
         filters.reservation_id is None or server["reservation_id"] == filters.reservation_id,
-        # Tags cannot be set on a build request (409), so it has none.
+        # Tags cannot be set on a build request (409), so it has none; nor addresses.
         not filters.tags_all and not filters.tags_any,
+        filters.ip is None and filters.ip6 is None,
     ]
     return all(checks)
 
@@ -129,6 +144,9 @@ def list_servers(cells: CellDatabases, filters: Filters, sort_keys: list[tuple[s
         _name_pattern(filters.name)
     if filters.nothing or limit == 0:
         return Page([], [])
+    with_address = None
+    if filters.ip is not None or filters.ip6 is not None:
+        with_address = _matching_addresses(cells, filters)
     keys = listing.normalise_sort(sort_keys)
     with cells.api_engine.connect() as conn:
         pending = [s for s in build_store.list_instances(conn, filters.project_id)
@@ -148,7 +166,8 @@ def list_servers(cells: CellDatabases, filters: Filters, sort_keys: list[tuple[s
         mark = listing._Ordered(listing._term_values(keys, marker_values), descending, None)
         ordered = [item for item in ordered if mark < item]
     in_cells = listing.list_instances(
-        cells, cells=_cells_to_ask(cells, filters), where=_sql_conditions(filters),
+        cells, cells=_cells_to_ask(cells, filters),
+        where=_sql_conditions(filters, with_address),
         sort_keys=keys, limit=limit, marker_values=marker_values)
     # The conductor writes the cell instance just before it drops the build request:
     # for that moment a server is in both, and is shown once, as its build request.
@@ -164,6 +183,36 @@ def list_servers(cells: CellDatabases, filters: Filters, sort_keys: list[tuple[s
         if len(page) == limit:
             break
     return Page(_with_details(cells, page), in_cells.down_cells)
+
+
+def _matching_addresses(cells: CellDatabases, filters: Filters) -> set[str]:
+    """Uuids of the filtered project's instances with an address the ``ip``/``ip6``
+    patterns match from its start (Nova's re.match over the info cache), every cell."""
+    patterns = {4: _pattern("ip", filters.ip) if filters.ip is not None else None,
+                6: _pattern("ip6", filters.ip6) if filters.ip6 is not None else None}
+    query = (sa.select(instance_info_caches.c.instance_uuid,
+                       instance_info_caches.c.network_info)
+             .join(instances, instances.c.uuid == instance_info_caches.c.instance_uuid)
+             .where(instance_info_caches.c.deleted == 0))
+    if filters.project_id is not None:
+        query = query.where(instances.c.project_id == filters.project_id)
+
+    def matching(cell, engine: sa.Engine) -> set[str]:
+        found = set()
+        with engine.connect() as conn:
+            for uuid, info in conn.execute(query):
+                for _net, version, address, _port in fixed_ips(orjson.loads(info or "[]")):
+                    pattern = patterns.get(version)
+                    if pattern is not None and pattern.match(address):
+                        found.add(uuid)
+                        break
+        return found
+
+    uuids: set[str] = set()
+    for found in cells.scatter_gather(_cells_to_ask(cells, filters), matching).values():
+        if isinstance(found, set):
+            uuids |= found
+    return uuids
 
 
 def _sort_values(server: dict) -> dict:

@@ -17,7 +17,9 @@ class ComputeService:
     ``compute_task_api`` is where a created server is handed on to be scheduled and built;
     ``image_api`` reaches the image service as the caller (``compute_api.image_api``);
     ``compute_rpc`` (a ComputeRPC) reaches the compute agents and ``placement`` (a
-    PlacementClient) removes allocations of servers deleted locally. Without them (an API
+    PlacementClient) removes allocations of servers deleted locally; ``network_api`` (a
+    ``network.neutron.NeutronClients``) reaches Neutron as the caller or as the service
+    account (None: no network service, servers boot without networking). Without them (an API
     with no conductor or agents) servers stay build requests and are deleted locally.
     """
 
@@ -28,6 +30,7 @@ class ComputeService:
     image_api: object
     compute_rpc: object | None = None
     placement: object | None = None
+    network_api: object | None = None
     max_limit: int = 1000
     # [DEFAULT] service_down_time: seconds without a heartbeat before a service is down.
     service_down_time: float = 60

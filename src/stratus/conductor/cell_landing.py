@@ -16,6 +16,7 @@ from stratus.cells.schema_cell import (
     instance_actions,
     instance_actions_events,
     instance_faults,
+    instance_info_caches,
     instance_metadata,
     instances,
     tags,
@@ -95,4 +96,6 @@ def _remove(cells: CellDatabases, cell: CellMapping, instance_uuid: str) -> None
         conn.execute(sa.delete(instance_metadata)
                      .where(instance_metadata.c.instance_uuid == instance_uuid))
         conn.execute(sa.delete(tags).where(tags.c.resource_id == instance_uuid))
+        conn.execute(sa.delete(instance_info_caches)
+                     .where(instance_info_caches.c.instance_uuid == instance_uuid))
         conn.execute(sa.delete(instances).where(instances.c.uuid == instance_uuid))

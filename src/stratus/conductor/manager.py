@@ -21,6 +21,7 @@ from stratus.compute_api.compute_rpc import ComputeRPC
 from stratus.compute_api.store import build_requests as build_store
 from stratus.compute_api.store import instances as instance_store
 from stratus.conductor import cell_landing
+from stratus.conductor.moves import MoveTasks
 from stratus.scheduler.errors import NoValidHost
 from stratus.scheduler.report import PlacementClient
 from stratus.scheduler.rpcapi import SchedulerClient
@@ -30,7 +31,7 @@ LOG = logging.getLogger(__name__)
 TOPIC = conductor_api.CONDUCTOR_TOPIC
 
 
-class ConductorManager:
+class ConductorManager(MoveTasks):
     """The conductor's endpoint: reads and writes the API and cell databases, calls the
     scheduler, casts to compute agents and releases claims in Placement."""
 

@@ -6,10 +6,23 @@ from oslo_config import cfg
 from oslo_log import log as oslo_log
 from oslo_policy import opts as policy_opts
 
-from stratus.conf import cells, compute, database, identity, image, placement, scheduler, service
+from stratus.conf import (
+    cells,
+    compute,
+    database,
+    identity,
+    image,
+    network,
+    neutron,
+    os_vif,
+    placement,
+    scheduler,
+    service,
+)
 
 # Each area module exposes GROUPS: a list of (group name or None for DEFAULT, [opts]).
-_AREAS = (service, database, identity, cells, image, placement, scheduler, compute)
+_AREAS = (service, database, identity, cells, image, placement, scheduler, compute, neutron,
+          os_vif, network)
 
 
 def _groups():
@@ -31,7 +44,7 @@ def register_all(conf: cfg.ConfigOpts) -> None:
 def list_opts():
     """Entry point for ``oslo-config-generator --namespace stratus``."""
     merged: dict[str | None, list] = {}
-    for group, group_opts in [*_groups(), *placement.SAMPLE_GROUPS]:
+    for group, group_opts in [*_groups(), *placement.SAMPLE_GROUPS, *neutron.SAMPLE_GROUPS]:
         merged.setdefault(group, []).extend(group_opts)
     return [("DEFAULT" if group is None else group, group_opts)
             for group, group_opts in merged.items()]

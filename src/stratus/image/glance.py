@@ -18,6 +18,8 @@ from keystoneauth1 import session as ksa_session
 from keystoneauth1 import token_endpoint
 from oslo_config import cfg
 
+from stratus.common.catalog import endpoint as catalog_endpoint
+
 PATCH_TYPE = "application/openstack-images-v2.1-json-patch"
 CHUNK = 65536
 
@@ -202,15 +204,7 @@ class UserImageClients:
                                      timeout=self._conf.glance.timeout)
 
 
-def endpoint_from_catalog(catalog: list[dict], interface: str,
+def endpoint_from_catalog(catalog: Iterable[dict], interface: str,
                           region: str | None) -> str | None:
     """The image endpoint of a Keystone v3 token's catalog for ``interface``/``region``."""
-    for service in catalog:
-        if service.get("type") != "image":
-            continue
-        for endpoint in service.get("endpoints", []):
-            if endpoint.get("interface") == interface and (
-                    region is None or endpoint.get("region_id") == region
-                    or endpoint.get("region") == region):
-                return endpoint["url"]
-    return None
+    return catalog_endpoint(catalog, "image", interface, region)

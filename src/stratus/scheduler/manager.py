@@ -139,7 +139,7 @@ class SchedulerManager:
         if not hosts:
             raise NoValidHost("None of the providers Placement offered is the compute node "
                               "of a host in a reachable cell.")
-        return hosts
+        return _restricted(hosts, request_spec)
 
     def _passing(self, hosts: list[host_state.HostState], scheduling: Scheduling
                  ) -> list[host_state.HostState]:
@@ -185,6 +185,23 @@ class SchedulerManager:
             except PlacementError:
                 LOG.exception("Could not remove the allocation of %s after a failed "
                               "request; it is left in Placement", consumer)
+
+
+def _restricted(hosts: list[host_state.HostState], request_spec: dict
+                ) -> list[host_state.HostState]:
+    """A move's limits: not its source (``ignore_hosts``), only the host asked for
+    (``force_hosts``), and only its own cell (``cell_uuid``)."""
+    ignore = set(request_spec.get("ignore_hosts") or ())
+    forced = set(request_spec.get("force_hosts") or ())
+    cell_uuid = request_spec.get("cell_uuid")
+    kept = [host for host in hosts if host.host not in ignore
+            and (not forced or host.host in forced)
+            and (cell_uuid is None or host.cell.uuid == cell_uuid)]
+    if not kept:
+        if forced:
+            raise NoValidHost(f"Host {', '.join(sorted(forced))} cannot take the server.")
+        raise NoValidHost("No host other than the server's own has room for it.")
+    return kept
 
 
 def _rules(raw: str | None) -> dict:

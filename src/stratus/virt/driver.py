@@ -108,12 +108,21 @@ class ComputeDriver(abc.ABC):
                 if self.capabilities.get(name)}
 
     @abc.abstractmethod
-    def spawn(self, instance: dict, image_meta: dict) -> None:
-        """Create the instance from ``image_meta`` and start it."""
+    def spawn(self, instance: dict, image_meta: dict,
+              network_info: list[dict] | None = None) -> None:
+        """Create the instance from ``image_meta`` and start it.
+
+        ``network_info``: the instance's bound Neutron ports, each with its ``network``
+        and ``subnets`` (:mod:`stratus.network.allocation`); the driver plugs them
+        (:func:`stratus.network.vif_plugging.plug_vifs`) and attaches the instance.
+        """
 
     @abc.abstractmethod
-    def destroy(self, instance: dict) -> None:
-        """Stop the instance and remove it and its disks; no error if it is already gone."""
+    def destroy(self, instance: dict, network_info: list[dict] | None = None) -> None:
+        """Stop the instance and remove it and its disks; no error if it is already gone.
+
+        ``network_info`` (as for spawn) is unplugged; None: the ports the driver plugged.
+        """
 
     @abc.abstractmethod
     def reboot(self, instance: dict, reboot_type: str) -> None:

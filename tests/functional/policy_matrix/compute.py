@@ -27,6 +27,7 @@ from stratus.cells.schema_cell import instances
 
 VERSION = {"OpenStack-API-Version": "compute 2.38"}
 FLAVOR = "matrix-tiny"
+BIGGER = "matrix-bigger"  # what servers are resized to
 HOST = "matrix-host"
 
 
@@ -60,6 +61,8 @@ def _ready(world: World) -> None:
     ensure_image(world.cloud)
     _call(world, "POST", "/flavors", {"flavor": {
         "name": FLAVOR, "id": FLAVOR, "ram": 64, "vcpus": 1, "disk": 1}})
+    _call(world, "POST", "/flavors", {"flavor": {
+        "name": BIGGER, "id": BIGGER, "ram": 128, "vcpus": 1, "disk": 1}})
     _call(world, "PUT", f"/os-quota-sets/{world.values['project_id']}", {"quota_set": {
         "instances": -1, "cores": -1, "ram": -1, "server_groups": -1,
         "metadata_items": -1}})
@@ -120,6 +123,24 @@ def suspended_server_id(world: World, persona: str) -> str:
     return _acted_on(world, persona, {"suspend": None}, "suspended")
 
 
+def bigger_flavor_id(world: World, persona: str) -> str:
+    """A public flavor servers can be resized to from ``{flavor_id}``."""
+    _ready(world)
+    return BIGGER
+
+
+def boot_image_id(world: World, persona: str) -> str:
+    """The image servers boot from (rebuilds use it too)."""
+    _ready(world)
+    return IMAGE
+
+
+def resized_server_id(world: World, persona: str) -> str:
+    """A server its member resized to ``{bigger_flavor_id}``, waiting in VERIFY_RESIZE on
+    the matrix cloud's other fake host."""
+    return _acted_on(world, persona, {"resize": {"flavorRef": BIGGER}}, "resized")
+
+
 def locked_server_id(world: World, persona: str) -> str:
     """A server its member locked: Nova records the lock as the owner's."""
     return _acted_on(world, persona, {"lock": None})
@@ -134,6 +155,21 @@ def tagged_server_id(world: World, persona: str) -> str:
     """A server with metadata ``matrix: yes`` and the tag ``matrix``."""
     server = new_server_id(world, persona, metadata={"matrix": "yes"})
     _call(world, "PUT", f"/servers/{server}/tags/matrix", token=_member(world))
+    return server
+
+
+def networked_server_id(world: World, persona: str) -> str:
+    """An ACTIVE server with one port on the owning project's network ``matrix-net`` (in
+    the matrix cloud's fake Neutron); ``{networked_port_id}`` is that port and
+    ``{matrix_network_id}`` the network."""
+    _ready(world)
+    neutron = world.cloud.neutron
+    if "matrix_network_id" not in world.values:
+        world.values["matrix_network_id"] = neutron.add_network(
+            "matrix-net", world.values["project_id"], "192.168.200.0/24")["id"]
+    server = new_server_id(world, persona,
+                           networks=[{"uuid": world.values["matrix_network_id"]}])
+    world.values["networked_port_id"] = neutron.ports_of(server)[0]["id"]
     return server
 
 
@@ -231,10 +267,14 @@ FACTORIES = {
     "new_server_id": new_server_id,
     "tagged_server_id": tagged_server_id,
     "acted_server_id": acted_server_id,
+    "networked_server_id": networked_server_id,
     "stopped_server_id": stopped_server_id,
     "paused_server_id": paused_server_id,
     "suspended_server_id": suspended_server_id,
     "locked_server_id": locked_server_id,
+    "bigger_flavor_id": bigger_flavor_id,
+    "boot_image_id": boot_image_id,
+    "resized_server_id": resized_server_id,
     "admin_locked_server_id": admin_locked_server_id,
     "proxied_image_id": proxied_image_id,
     "new_private_flavor_id": new_private_flavor_id,

@@ -156,3 +156,18 @@ def _glance(err: APIError, request_id: str) -> dict:
 
 
 GLANCE = ErrorFormat(_glance, _glance_negotiate)
+
+
+# Neutron names an error by its exception class; a generic one by webob's class name.
+_NEUTRON_TYPES = {400: "HTTPBadRequest", 401: "HTTPUnauthorized", 403: "HTTPForbidden",
+                  404: "HTTPNotFound", 405: "HTTPMethodNotAllowed", 406: "HTTPNotAcceptable",
+                  409: "HTTPConflict", 413: "HTTPRequestEntityTooLarge",
+                  415: "HTTPUnsupportedMediaType", 503: "HTTPServiceUnavailable"}
+
+
+def _neutron(err: APIError, request_id: str) -> dict:
+    kind = err.code or _NEUTRON_TYPES.get(err.status, "HTTPInternalServerError")
+    return {"NeutronError": {"type": kind, "message": err.message, "detail": ""}}
+
+
+NEUTRON = ErrorFormat(_neutron)

@@ -1,13 +1,13 @@
 """POST /servers/{server_id}/action: reboot, stop/start, pause, suspend, lock, reset, console,
-createImage."""
+createImage, resize (confirm, revert), migrate, rebuild, evacuate."""
 
 from __future__ import annotations
 
 from stratus.common.wsgi.app import Request, send
 from stratus.common.wsgi.body import json_body
-from stratus.common.wsgi.errors import Conflict, NotFound
-from stratus.compute_api import server_actions, server_lookup, server_snapshot
-from stratus.compute_api.handlers import allowed, authorize, service
+from stratus.common.wsgi.errors import BadRequest, Conflict, NotFound
+from stratus.compute_api import server_actions, server_lookup, server_moves, server_snapshot
+from stratus.compute_api.handlers import allowed, authorize, service, want
 from stratus.compute_api.schemas import server_actions as schemas
 from stratus.compute_api.views import images as image_views
 
@@ -66,10 +66,17 @@ def server_action(req: Request, resp, server_id: str) -> None:
             return
         elif key == "os-resetState":
             server_actions.reset_state(service(req), req.auth, located, body[key]["state"])
+        elif key in _MOVES:
+            _MOVES[key](req, resp, located, body[key])
+            return
         else:
             _lock(req, located, key == "lock")
     except server_actions.ActionRefused as refused:
         raise Conflict(str(refused)) from None
+    except server_moves.MoveRefused as refused:
+        raise BadRequest(str(refused)) from None
+    except server_moves.HostNotFound as missing:
+        raise NotFound(str(missing)) from None
     except server_lookup.ServerNotFound:
         raise NotFound(f"Instance {server_id} could not be found.") from None
     send(resp, status=202)
@@ -84,3 +91,53 @@ def _lock(req: Request, located: server_lookup.Located, lock: bool) -> None:
     if server_actions.locked_by_the_other_side(located.server, req.auth):
         authorize(req, {"project_id": located.server["project_id"]}, check="unlock_override")
     server_actions.unlock(service(req), located)
+
+
+# --- moves (server_moves) -------------------------------------------------------------------
+
+def _resize(req: Request, resp, located, body: dict) -> None:
+    server_moves.resize(service(req), req.auth, located, body["flavorRef"])
+    send(resp, status=202)
+
+
+def _migrate(req: Request, resp, located, body) -> None:
+    server_moves.migrate(service(req), req.auth, located)
+    send(resp, status=202)
+
+
+def _confirm(req: Request, resp, located, body) -> None:
+    server_moves.confirm_resize(service(req), req.auth, located)
+    send(resp, status=204)
+
+
+def _revert(req: Request, resp, located, body) -> None:
+    server_moves.revert_resize(service(req), req.auth, located)
+    send(resp, status=202)
+
+
+_REBUILT = {"name": "display_name", "accessIPv4": "access_ip_v4",
+            "accessIPv6": "access_ip_v6", "metadata": "metadata"}
+
+
+def _rebuild(req: Request, resp, located, body: dict) -> None:
+    from stratus.compute_api.handlers import servers
+
+    server_id = located.server["uuid"]
+    changes = {column: body[field] for field, column in _REBUILT.items() if field in body}
+    password, rebuilding = server_moves.rebuild(service(req), _compute_rpc(req, server_id),
+                                                req.auth, located, body["imageRef"], changes)
+    view = servers._render(req, rebuilding)
+    view["adminPass"] = body.get("adminPass") or password
+    send(resp, {"server": view}, status=202)
+
+
+def _evacuate(req: Request, resp, located, body: dict) -> None:
+    password = server_moves.evacuate(service(req), req.auth, located, body.get("host"))
+    if not want(req, "2.14"):
+        send(resp, {"adminPass": body.get("adminPass") or password})
+    else:
+        send(resp, status=200)
+
+
+_MOVES = {"resize": _resize, "migrate": _migrate, "confirmResize": _confirm,
+          "revertResize": _revert, "rebuild": _rebuild, "evacuate": _evacuate}

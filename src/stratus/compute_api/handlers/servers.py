@@ -172,6 +172,10 @@ def _filters(req: Request) -> server_listing.Filters:
             except NoSuchRow:
                 filters.nothing = True
     filters.reservation_id = req.get_param("reservation_id")
+    filters.ip = req.get_param("ip")
+    # ip6 is a filter non-admins may use from 2.5; before, Nova drops it for them.
+    if req.auth.is_admin or want(req, "2.5"):
+        filters.ip6 = req.get_param("ip6")
     filters.tags_all = _tag_list(req, "tags")
     filters.tags_any = _tag_list(req, "tags-any")
     filters.not_tags = _tag_list(req, "not-tags")

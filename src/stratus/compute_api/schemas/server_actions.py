@@ -4,6 +4,7 @@ from stratus.common.wsgi.body import Schema
 from stratus.compute_api.schemas import METADATA, NAME
 
 _NOTHING = {"type": "null"}
+_FLAVOR_REF = {"type": ["string", "integer"], "minLength": 1}
 _LOCK = {"type": ["null", "object"], "properties": {}, "additionalProperties": False}
 
 action = Schema({
@@ -25,6 +26,28 @@ action = Schema({
         "createImage": {"type": "object",
                         "properties": {"name": NAME, "metadata": METADATA},
                         "required": ["name"], "additionalProperties": False},
+        "resize": {"type": "object",
+                   "properties": {"flavorRef": _FLAVOR_REF,
+                                  "OS-DCF:diskConfig": {"type": "string",
+                                                        "enum": ["AUTO", "MANUAL"]}},
+                   "required": ["flavorRef"], "additionalProperties": False},
+        "confirmResize": _NOTHING, "revertResize": _NOTHING, "migrate": _NOTHING,
+        "rebuild": {"type": "object",
+                    "properties": {"imageRef": {"type": "string", "minLength": 1},
+                                   "name": NAME, "adminPass": {"type": "string"},
+                                   "metadata": METADATA,
+                                   "accessIPv4": {"type": "string", "format": "ipv4"},
+                                   "accessIPv6": {"type": "string", "format": "ipv6"},
+                                   "OS-DCF:diskConfig": {"type": "string",
+                                                         "enum": ["AUTO", "MANUAL"]},
+                                   "preserve_ephemeral": {"type": "boolean"}},
+                    "required": ["imageRef"], "additionalProperties": False},
+        "evacuate": {"type": "object",
+                     "properties": {"host": {"type": "string", "minLength": 1,
+                                             "maxLength": 255},
+                                    "adminPass": {"type": "string"},
+                                    "onSharedStorage": {"type": ["boolean", "string"]}},
+                     "additionalProperties": False},
         "os-getConsoleOutput": {
             "type": "object",
             # Nova takes an integer or a string of one; -1 (or none) means the whole log.

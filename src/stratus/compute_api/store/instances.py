@@ -13,7 +13,13 @@ import sqlalchemy as sa
 
 from stratus.cells.mappings import CellDatabases, is_cell_failure
 from stratus.cells.schema_api import utcnow
-from stratus.cells.schema_cell import instance_faults, instance_metadata, instances, tags
+from stratus.cells.schema_cell import (
+    instance_faults,
+    instance_info_caches,
+    instance_metadata,
+    instances,
+    tags,
+)
 from stratus.compute_api.store import NoSuchRow
 
 # Nova shows a server's fault only while it is in one of these states.
@@ -31,8 +37,9 @@ def get(conn: sa.Connection, instance_uuid: str, *, read_deleted: bool = False) 
 
 
 def with_details(conn: sa.Connection, rows: list) -> list[dict]:
-    """Add ``metadata``, ``tags``, the parsed ``flavor`` and, for failed instances, the
-    newest ``fault`` to instance rows (2 queries, a third only when one has failed)."""
+    """Add ``metadata``, ``tags``, ``network_info`` (the info cache), the parsed ``flavor``
+    and, for failed instances, the newest ``fault`` to instance rows (3 queries, a fourth
+    only when one has failed)."""
     uuids = [row["uuid"] for row in rows]
     metadata: dict[str, dict] = {uuid: {} for uuid in uuids}
     tag_lists: dict[str, list] = {uuid: [] for uuid in uuids}
@@ -46,6 +53,7 @@ def with_details(conn: sa.Connection, rows: list) -> list[dict]:
                                       .where(tags.c.resource_id.in_(uuids))
                                       .order_by(tags.c.tag)):
             tag_lists[uuid].append(tag)
+    caches = network_infos(conn, uuids)
     failed = [row["uuid"] for row in rows if row["vm_state"] in FAULT_SHOWN_IN]
     faults = latest_faults(conn, failed)
     out = []
@@ -53,9 +61,34 @@ def with_details(conn: sa.Connection, rows: list) -> list[dict]:
         server = dict(row)  # rows may be RowMappings: one copy, then fill in the details
         flavor = orjson.loads(server["flavor"]) if server.get("flavor") else {}
         server.update(metadata=metadata[server["uuid"]], tags=tag_lists[server["uuid"]],
-                      flavor=flavor.get("cur", flavor), fault=faults.get(server["uuid"]))
+                      flavor=flavor.get("cur", flavor), fault=faults.get(server["uuid"]),
+                      network_info=caches.get(server["uuid"], []))
         out.append(server)
     return out
+
+
+def network_infos(conn: sa.Connection, instance_uuids: list[str]) -> dict[str, list]:
+    """The info cache (a list of port dicts) of each instance that has one (one query)."""
+    if not instance_uuids:
+        return {}
+    table = instance_info_caches
+    rows = conn.execute(sa.select(table.c.instance_uuid, table.c.network_info)
+                        .where(table.c.instance_uuid.in_(instance_uuids),
+                               table.c.deleted == 0))
+    return {uuid: orjson.loads(info) if info else [] for uuid, info in rows}
+
+
+def set_network_info(conn: sa.Connection, instance_uuid: str, network_info: list) -> None:
+    """Replace the instance's info cache (made on first write)."""
+    table = instance_info_caches
+    text = orjson.dumps(network_info).decode()
+    now = utcnow()
+    updated = conn.execute(sa.update(table).where(table.c.instance_uuid == instance_uuid)
+                           .values(network_info=text, updated_at=now, deleted=0,
+                                   deleted_at=None))
+    if updated.rowcount == 0:
+        conn.execute(sa.insert(table).values(instance_uuid=instance_uuid, network_info=text,
+                                             created_at=now, deleted=0))
 
 
 def create(conn: sa.Connection, instance: dict) -> None:

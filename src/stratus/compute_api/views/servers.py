@@ -1,7 +1,8 @@
 """Server bodies; build requests and cell instances render through the same functions.
 
 A server here is a dict with the columns of ``schema_cell.instances`` plus ``metadata``,
-``tags``, ``flavor`` (the embedded flavor) and ``security_groups``.
+``tags``, ``flavor`` (the embedded flavor), ``security_groups`` and ``network_info`` (its
+info cache; none for a build request).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import hashlib
 from stratus.common.wsgi.microversion import Version
 from stratus.compute_api import server_states
 from stratus.compute_api.views import isotime, isotime_micro, links
+from stratus.compute_api.views.addresses import addresses
 
 
 def summary(base: str, server: dict) -> dict:
@@ -84,7 +86,8 @@ def _detail(base: str, server: dict, since: dict[int, bool], extended: bool,
                    "links": [{"rel": "bookmark", "href": f"{base}/flavors/{flavor_id}"}]},
         "created": isotime(server["created_at"]),
         "updated": isotime(server.get("updated_at") or server["created_at"]),
-        "addresses": {}, "accessIPv4": server.get("access_ip_v4") or "",
+        "addresses": addresses(server.get("network_info") or []),
+        "accessIPv4": server.get("access_ip_v4") or "",
         "accessIPv6": server.get("access_ip_v6") or "",
         "OS-DCF:diskConfig": "AUTO" if server.get("auto_disk_config") else "MANUAL",
         "progress": server.get("progress") or 0,

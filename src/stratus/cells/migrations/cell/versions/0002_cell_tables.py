@@ -17,4 +17,5 @@ depends_on = None
 
 
 def upgrade() -> None:
-    create_baseline(op.get_bind(), schema_cell.metadata, schema_cell.ADDED_AFTER_BASELINE)
+    create_baseline(op.get_bind(), schema_cell.metadata, schema_cell.ADDED_AFTER_BASELINE,
+                    schema_cell.TABLES_AFTER_BASELINE)
