@@ -11,6 +11,7 @@ fake compute agents run in the process too, on the in-process RPC transport
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from dataclasses import dataclass
@@ -33,6 +34,9 @@ from stratus.identity import bootstrap, catalog, store
 from stratus.identity.passwords import Passwords
 from stratus.imagesvc import app as image_app
 from stratus.imagesvc import default_image
+from stratus.netsvc import app as network_app
+from stratus.netsvc import bootstrap as network_bootstrap
+from stratus.netsvc import ip_pools
 from stratus.network import neutron
 from stratus.placement import app as placement_app
 from stratus.scheduler import report
@@ -43,6 +47,8 @@ SERVICE_USER = "stratus"
 SERVICE_PROJECT = "service"
 SERVICE_CLOUD = "stratus-service"
 _OPENRC_SUFFIX = {"stratus": "", "stratus-demo": "-demo", SERVICE_CLOUD: "-service"}
+
+LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,7 @@ class AllInOne:
         self.fake_hosts = fake_hosts
         self.rpc_services: InProcessServices | None = None
         self.service_account: CloudEntry | None = None  # set by prepare()
+        self.ip_pools: ip_pools.Publisher | None = None  # set by wsgi_app()
 
     def prepare(self) -> list[CloudEntry] | None:
         """Sync schemas, bootstrap on first start, refresh the catalog and client files."""
@@ -84,6 +91,9 @@ class AllInOne:
         self._bootstrap(entries, reset_passwords=first_start)
         self.service_account = self._ensure_service_account()
         self._prepare_images(entries[0], first_start)
+        if first_start and self.conf.network.create_default_topology:
+            network_bootstrap.create_defaults(self.conf, self.databases.engine("network"),
+                                              self._admin_project_id(entries[0]))
         self._write_client_files([*entries, self.service_account])
         return entries if first_start else None
 
@@ -127,10 +137,11 @@ class AllInOne:
         images = self._image_service(Policy(self.conf))
         images.recover_interrupted_uploads()
         if first_start and self.conf.image.create_default_image:
-            with self.databases.engine("identity").connect() as conn:
-                owner = store.find_project(conn, admin.project_name,
-                                           store.DEFAULT_DOMAIN_ID)["id"]
-            default_image.create_default_image(images, owner)
+            default_image.create_default_image(images, self._admin_project_id(admin))
+
+    def _admin_project_id(self, admin: CloudEntry) -> str:
+        with self.databases.engine("identity").connect() as conn:
+            return store.find_project(conn, admin.project_name, store.DEFAULT_DOMAIN_ID)["id"]
 
     def _image_service(self, policy: Policy):
         return image_app.make_service(self.conf, self.databases.engine("image"), policy)
@@ -141,11 +152,13 @@ class AllInOne:
         return [("identity", "keystone", "/identity"),
                 ("compute", "nova", "/compute/v2.1"),
                 ("image", "glance", "/image"),
-                ("placement", "placement", "/placement")]
+                ("placement", "placement", "/placement"),
+                ("network", "neutron", "/network")]
 
     # Route table of each mounted API, by path prefix; tests walk these.
     ROUTE_TABLES = {"/identity": identity_app.ROUTES, "/compute": compute_app.ROUTES,
-                    "/image": image_app.ROUTES, "/placement": placement_app.ROUTES}
+                    "/image": image_app.ROUTES, "/placement": placement_app.ROUTES,
+                    "/network": network_app.ROUTES}
 
     def wsgi_app(self):
         policy = Policy(self.conf)
@@ -153,6 +166,9 @@ class AllInOne:
                                              policy)
         self.compute = self._compute_service(policy)
         images = self._image_service(policy)
+        self.network = network_app.make_service(self.conf, self.databases.engine("network"),
+                                                policy)
+        self.ip_pools = self._ip_pool_publisher()
         placement = placement_app.make_service(self.conf, self.databases.engine("placement"),
                                                policy)
         return PrefixDispatcher({
@@ -161,6 +177,8 @@ class AllInOne:
             "/image": image_app.make_app(self.conf, images, identity.validate_identity),
             "/placement": placement_app.make_app(self.conf, placement,
                                                  identity.validate_identity),
+            "/network": network_app.make_app(self.conf, self.network,
+                                             identity.validate_identity),
         })
 
     def _compute_service(self, policy: Policy):
@@ -216,8 +234,26 @@ class AllInOne:
             project_name=account.project_name, user_domain_name="Default",
             project_domain_name="Default")
 
+    def _ip_pool_publisher(self) -> ip_pools.Publisher | None:
+        """Subnets' pools go to Placement as the service account, after each change."""
+        options = self.conf.network
+        if not (options.publish_ip_pools and options.fabric_aggregate) \
+                or not self._configure_placement_client():
+            return None
+        publisher = ip_pools.Publisher(self.databases.engine("network"),
+                                       report.PlacementClient.from_conf(self.conf),
+                                       options.fabric_aggregate)
+        self.network.on_change.append(publisher.networks_changed)
+        return publisher
+
     def start_services(self) -> None:
-        """Start the conductor, scheduler and agents; call once the HTTP server listens."""
+        """Publish the IP pools, start the conductor, scheduler and agents; call once the
+        HTTP server listens."""
+        if self.ip_pools is not None:
+            try:
+                self.ip_pools.sync_all()
+            except Exception:  # Placement elsewhere and down: the next change mends it
+                LOG.exception("Publishing the IP pools to Placement failed")
         if self.rpc_services is not None:
             self.rpc_services.start()
 

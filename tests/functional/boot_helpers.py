@@ -71,7 +71,9 @@ class Placement:
         return resp.json()
 
     def providers(self) -> list[dict]:
-        return self.get("/resource_providers")["resource_providers"]
+        """The providers that are no shared pool (the network service's IP pools are)."""
+        return self.get("/resource_providers",
+                        required="!MISC_SHARES_VIA_AGGREGATE")["resource_providers"]
 
     def provider_named(self, name: str) -> dict:
         found = self.get("/resource_providers", name=name)["resource_providers"]

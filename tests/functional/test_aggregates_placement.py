@@ -72,10 +72,12 @@ def test_add_and_remove_host_change_the_providers_aggregates_and_the_zone_boots(
     agg["uuid"] = _uuid(cloud, agg)
     added = compute.post(f"/os-aggregates/{agg['id']}/action", {"add_host": {"host": zoned}})
     assert added.status_code == 200, added.text
-    assert placement.get(f"/resource_providers/{providers[zoned]}/aggregates")[
-        "aggregates"] == [agg["uuid"]]
+    # Beside the network fabric's, which every compute host joins (IP pools).
+    fabric = cloud.conf.network.fabric_aggregate
+    assert set(placement.get(f"/resource_providers/{providers[zoned]}/aggregates")[
+        "aggregates"]) == {agg["uuid"], fabric}
     assert placement.get(f"/resource_providers/{providers[other]}/aggregates")[
-        "aggregates"] == []
+        "aggregates"] == [fabric]
 
     # The scheduler asks Placement for the zone's members: only the zoned host qualifies.
     flavor = make_flavor(compute, "agg.tiny", ram=64, vcpus=1, disk=1)
@@ -89,7 +91,7 @@ def test_add_and_remove_host_change_the_providers_aggregates_and_the_zone_boots(
                            {"remove_host": {"host": zoned}})
     assert removed.status_code == 200, removed.text
     assert placement.get(f"/resource_providers/{providers[zoned]}/aggregates")[
-        "aggregates"] == []
+        "aggregates"] == [fabric]
     # With no member left, a boot into the zone finds no host.
     doomed = boot(compute, "no-zone-host", flavor["id"], image,
                   server={"availability_zone": "zone-z"})

@@ -54,10 +54,10 @@ def aio(tmp_path_factory):
     proc.stop()
 
 
-def osc(aio, cloud: str, *args: str) -> subprocess.CompletedProcess:
+def osc(aio, cloud: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     env = {**os.environ, "OS_CLIENT_CONFIG_FILE": os.path.join(aio.state_dir, "clouds.yaml")}
     return subprocess.run([f"{BIN}/openstack", "--os-cloud", cloud, *args], env=env,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def test_first_start_writes_clouds_yaml_and_openrc(aio):

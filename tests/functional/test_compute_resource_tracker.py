@@ -111,7 +111,9 @@ def test_configured_aggregates_are_added_to_existing_memberships(cell_env):
     cell_env.conf.set_override("provider_aggregates", [mine], "compute")
     again = start(cell_env)
     try:
-        assert cell_env.placement.get_aggregates(rp) == {mine, theirs}
+        # ... and the network fabric's, which IP pool providers share addresses through.
+        assert cell_env.placement.get_aggregates(rp) == {
+            mine, theirs, cell_env.conf.network.fabric_aggregate}
     finally:
         again.stop()
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from stratus.scheduler.request import InvalidRequest, allocation_candidates_query, disk_gb
+from stratus.scheduler.request import (
+    InvalidRequest,
+    addresses_by_network,
+    allocation_candidates_query,
+    disk_gb,
+)
 
 AGG1 = "11111111-1111-1111-1111-111111111111"
 AGG2 = "22222222-2222-2222-2222-222222222222"
@@ -104,3 +109,24 @@ def test_a_trait_both_required_and_forbidden_is_refused():
     both = spec({"trait:CUSTOM_X": "forbidden"}, image_properties={"trait:CUSTOM_X": "required"})
     with pytest.raises(InvalidRequest, match="both required and forbidden"):
         allocation_candidates_query(both, limit=1)
+
+
+def test_requested_networks_count_addresses_but_ports_and_auto_do_not():
+    net1, net2 = "n1", "n2"
+    assert addresses_by_network({"requested_networks": [
+        {"network_id": net1, "port_id": None, "fixed_ip": None},
+        {"network_id": net1, "port_id": None, "fixed_ip": "10.0.0.5"},
+        {"network_id": net2, "port_id": "p1", "fixed_ip": None}]}) == {net1: 2}
+    assert addresses_by_network({"requested_networks": "auto"}) == {}
+    assert addresses_by_network({}) == {}
+
+
+def test_ip_pools_become_groups_with_their_network_as_member_of():
+    query = allocation_candidates_query(spec(), limit=5, ip_pools={AGG2: 1, AGG1: 2})
+    assert query == [("resources", "DISK_GB:20,MEMORY_MB:2048,VCPU:2"),
+                     ("resources_NET0", "IPV4_ADDRESS:2"), ("member_of_NET0", f"in:{AGG1}"),
+                     ("resources_NET1", "IPV4_ADDRESS:1"), ("member_of_NET1", f"in:{AGG2}"),
+                     ("group_policy", "none"), ("limit", "5")]
+    # One group needs no group_policy.
+    assert ("group_policy", "none") not in allocation_candidates_query(
+        spec(), limit=5, ip_pools={AGG1: 1})

@@ -96,9 +96,13 @@ class ResourceTracker:
             kept = {t for t in self.placement.get_traits(uuid)
                     if not t.startswith(OWNED_TRAIT_PREFIXES)}
             self.placement.set_traits(uuid, sorted(kept | self.traits()))
-            if self.conf.compute.provider_aggregates:
-                # Added to, never replacing, memberships the compute API mirrored there.
-                self.placement.add_aggregates(uuid, self.conf.compute.provider_aggregates)
+            # The configured aggregates and the network fabric's (IP pools are shared
+            # through it): added to, never replacing, what the compute API mirrored there.
+            joined = list(self.conf.compute.provider_aggregates)
+            if self.conf.network.fabric_aggregate:
+                joined.append(self.conf.network.fabric_aggregate)
+            if joined:
+                self.placement.add_aggregates(uuid, joined)
         except PlacementError as exc:
             LOG.warning("Could not report node %s to Placement (retried at the next full "
                         "report): %s", self.nodename, exc)

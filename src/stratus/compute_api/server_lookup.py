@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from stratus.cells import mappings
 from stratus.cells.mappings import CellDatabases, CellMapping
 from stratus.common.context import RequestContext
+from stratus.common.db import writer
 from stratus.compute_api.store import NoSuchRow
 from stratus.compute_api.store import build_requests as build_store
 from stratus.compute_api.store import instance_actions as action_store
@@ -114,8 +115,11 @@ def delete_build_request(cells: CellDatabases, located: Located) -> Located | No
 
 
 def in_cell(cells: CellDatabases, located: Located, fn) -> object:
-    """Run ``fn(conn)`` in a transaction on the cell database of a server in a cell."""
+    """Run ``fn(conn)`` in a transaction on the cell database of a server in a cell.
+
+    The transaction is a writer's (IMMEDIATE on SQLite): ``fn`` reads, then writes, and a
+    deferred one would fail with "database is locked" when the agent wrote in between."""
     assert located.cell is not None
-    engine: sa.Engine = cells.engine(located.cell)
+    engine: sa.Engine = writer(cells.engine(located.cell))
     with engine.begin() as conn:
         return fn(conn)

@@ -21,6 +21,15 @@ network_opts = [
                help="All-in-one: the subnet of the default external network."),
     cfg.StrOpt("default_pool_prefix", default="10.128.0.0/16",
                help="All-in-one: the prefix of the default IPv4 subnet pool."),
+    cfg.BoolOpt("publish_ip_pools", default=True,
+                help="Publish each IPv4 subnet's allocation pools to Placement as a shared "
+                     "provider of IPV4_ADDRESS, so booting onto a full subnet fails at "
+                     "scheduling (NoValidHost) instead of at port creation."),
+    cfg.StrOpt("fabric_aggregate", default="5f0c3f4e-8d6b-5a8e-9c1d-2b7a4e6f0a11",
+               help="Placement aggregate (a UUID) of the hosts that can reach the networks "
+                    "(on a flat network: every compute host). IP pool providers share "
+                    "their addresses with it; compute hosts join it when they report. "
+                    "Empty: hosts join none, and no pool is shared with any host."),
 ]
 
 quota_opts = [

@@ -6,13 +6,13 @@ import itertools
 
 from oslo_policy import policy
 
-from stratus.policies import base, compute, identity, image, placement
+from stratus.policies import base, compute, identity, image, network, placement
 
 
 def list_rules():
     """Entry point for oslopolicy-sample-generator --namespace stratus."""
     return list(itertools.chain(base.rules, identity.rules, compute.rules, image.rules,
-                                placement.rules))
+                                placement.rules, network.rules))
 
 
 def documented_rules() -> list[policy.RuleDefault]:

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import os_traits
 import sqlalchemy as sa
 
 from stratus.cells import mappings
@@ -180,10 +181,13 @@ def host_states(candidates: dict, api_engine: sa.Engine, cells: CellDatabases,
             for rp, entry in candidates.get("provider_summaries", {}).items()}
     order: list[str] = []
     requests_by_root: dict[str, list[dict]] = {}
+    # Shared providers (IP pools, shared storage) lend to the host; they are not it.
+    sharing = {rp for rp, entry in candidates.get("provider_summaries", {}).items()
+               if os_traits.MISC_SHARES_VIA_AGGREGATE in entry.get("traits", ())}
     for request in candidates.get("allocation_requests", []):
-        roots = {tree.get(rp, rp) for rp in request["allocations"]}
+        roots = {tree.get(rp, rp) for rp in request["allocations"] if rp not in sharing}
         if len(roots) != 1:
-            continue  # sharing providers across trees: not a single host
+            continue  # no compute node, or several: not a single host
         root = roots.pop()
         if root not in requests_by_root:
             order.append(root)

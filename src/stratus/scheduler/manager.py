@@ -15,6 +15,7 @@ import logging
 import random
 from dataclasses import dataclass
 
+import os_traits
 import sqlalchemy as sa
 from oslo_config import cfg
 
@@ -26,7 +27,12 @@ from stratus.compute_api.store import server_groups as group_store
 from stratus.scheduler import filters, host_state, weights
 from stratus.scheduler.errors import NoValidHost
 from stratus.scheduler.report import API_VERSION, PlacementClient, PlacementError
-from stratus.scheduler.request import InvalidRequest, Scheduling, allocation_candidates_query
+from stratus.scheduler.request import (
+    InvalidRequest,
+    Scheduling,
+    addresses_by_network,
+    allocation_candidates_query,
+)
 
 LOG = logging.getLogger(__name__)
 
@@ -123,7 +129,7 @@ class SchedulerManager:
         try:
             query = allocation_candidates_query(
                 request_spec, limit=self.conf.scheduler.max_placement_results,
-                zone_aggregates=zone_aggregates)
+                zone_aggregates=zone_aggregates, ip_pools=self._ip_pools(request_spec))
             body = self.placement.get_allocation_candidates(query)
         except InvalidRequest as exc:
             raise NoValidHost(str(exc)) from None
@@ -140,6 +146,14 @@ class SchedulerManager:
             raise NoValidHost("None of the providers Placement offered is the compute node "
                               "of a host in a reachable cell.")
         return _restricted(hosts, request_spec)
+
+    def _ip_pools(self, request_spec: dict) -> dict[str, int]:
+        """The requested networks whose addresses Placement knows (a shared provider of
+        IPV4_ADDRESS in the network's aggregate), with the addresses wanted of each."""
+        wanted = addresses_by_network(request_spec)
+        return {network_id: count for network_id, count in wanted.items()
+                if self.placement.list_providers(member_of=network_id,
+                                                 required=os_traits.MISC_SHARES_VIA_AGGREGATE)}
 
     def _passing(self, hosts: list[host_state.HostState], scheduling: Scheduling
                  ) -> list[host_state.HostState]:

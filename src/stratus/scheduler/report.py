@@ -184,6 +184,12 @@ class PlacementClient:
             raise self._failed(resp, f"show provider {rp_uuid}")
         return resp.json()
 
+    def list_providers(self, **params: str) -> list[dict]:
+        """``GET /resource_providers`` with these query parameters (member_of, required,
+        resources, ...)."""
+        return self._json("GET", "/resource_providers", "list providers",
+                          params=params)["resource_providers"]
+
     def ensure_provider(self, uuid: str, name: str, parent_uuid: str | None = None) -> int:
         """The provider's generation, creating it first when it does not exist."""
         found = self.get_provider(uuid)

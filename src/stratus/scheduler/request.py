@@ -14,6 +14,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
+IPV4_ADDRESS = "IPV4_ADDRESS"
 _RESOURCES = re.compile(r"^resources(\d*):([A-Z0-9_]+)$")
 _TRAIT = re.compile(r"^trait(\d*):([A-Z0-9_]+)$")
 _MEMBER_OF = re.compile(r"^member_of(\d*)$")
@@ -118,14 +119,29 @@ def request_groups(flavor: dict, image_properties: dict | None = None
     return groups, policy
 
 
+def addresses_by_network(request_spec: dict) -> dict[str, int]:
+    """{network id: addresses the instance takes from it}: one per requested network or
+    fixed IP; a requested port has its address already, and "auto" names no network."""
+    wanted: dict[str, int] = {}
+    networks = request_spec.get("requested_networks")
+    for entry in networks if isinstance(networks, list) else ():
+        if entry.get("network_id") and not entry.get("port_id"):
+            wanted[entry["network_id"]] = wanted.get(entry["network_id"], 0) + 1
+    return wanted
+
+
 def allocation_candidates_query(request_spec: dict, *, limit: int,
-                                zone_aggregates: list[str] | None = None
+                                zone_aggregates: list[str] | None = None,
+                                ip_pools: dict[str, int] | None = None
                                 ) -> list[tuple[str, str]]:
     """The query parameters of ``GET /allocation_candidates`` (microversion 1.36).
 
     ``zone_aggregates``: the aggregates of the requested availability zone, when the zone
     is to be enforced by Placement. None or empty (e.g. the default zone, which no
     aggregate names) adds nothing: the AvailabilityZoneFilter still checks the zone.
+    ``ip_pools``: {network id: addresses} of the requested networks whose subnets are
+    IP pool providers; each becomes a group ``resources_NET<i>=IPV4_ADDRESS:<n>`` with
+    ``member_of_NET<i>=<network id>``, met by a pool sharing with the host.
     """
     image = request_spec.get("image") or {}
     groups, policy = request_groups(request_spec["flavor"], image.get("properties"))
@@ -135,6 +151,11 @@ def allocation_candidates_query(request_spec: dict, *, limit: int,
     for suffix in sorted(groups, key=lambda s: (s != "", int(s) if s else 0)):
         params.extend(groups[suffix].params())
     numbered = [s for s in groups if s and groups[s].params()]
+    for index, (network_id, count) in enumerate(sorted((ip_pools or {}).items())):
+        suffix = f"_NET{index}"
+        params.extend(RequestGroup(suffix, {IPV4_ADDRESS: count},
+                                   member_of=[[network_id]]).params())
+        numbered.append(suffix)
     if len(numbered) > 1:
         params.append(("group_policy", policy or "none"))
     params.append(("limit", str(limit)))

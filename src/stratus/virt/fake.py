@@ -2,7 +2,9 @@
 
 Each instance is a small record with a power state and a console log of what happened to
 it (``openstack console log show`` reads it). Sizes come from the constructor (or the
-``[fake_driver]`` options through :meth:`FakeDriver.from_conf`).
+``[fake_driver]`` options through :meth:`FakeDriver.from_conf`). With ``[fake_driver]
+netns_vifs`` its ports are real: a network namespace per instance, plugged by os-vif
+(:mod:`stratus.virt.fake_netns`).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class _Guest:
     image_id: str | None
     state: int = power_state.RUNNING
     console: list[str] = field(default_factory=list)
+    network_info: list[dict] = field(default_factory=list)
 
 
 def _flavor_size(instance: dict, flavor: dict | None = None) -> tuple[int, int, int]:
@@ -63,7 +66,7 @@ class FakeDriver(ComputeDriver):
 
     def __init__(self, host: str = "fake-host", *, vcpus: int = 16, memory_mb: int = 65536,
                  local_gb: int = 2048, cpu_flags: list[str] | None = None,
-                 nodename: str | None = None):
+                 nodename: str | None = None, netns_backing=None):
         self.host = host
         self.nodename = nodename or host
         self.vcpus = vcpus
@@ -75,12 +78,19 @@ class FakeDriver(ComputeDriver):
         self._snapshot_failures: list[str] = []
         self._booted = time.monotonic()
         self._lock = threading.Lock()
+        # A stratus.virt.fake_netns.NetnsBacking, or None: ports are only recorded.
+        self._netns = netns_backing
 
     @classmethod
     def from_conf(cls, conf, host: str) -> FakeDriver:
         opts = conf.fake_driver
+        netns_backing = None
+        if opts.netns_vifs:
+            # Imported here: os-vif and pyroute2 cost hosts without netns backing nothing.
+            from stratus.virt.fake_netns import NetnsBacking
+            netns_backing = NetnsBacking(conf)
         return cls(host, vcpus=opts.vcpus, memory_mb=opts.memory_mb, local_gb=opts.local_gb,
-                   cpu_flags=opts.cpu_flags)
+                   cpu_flags=opts.cpu_flags, netns_backing=netns_backing)
 
     def fail_next_spawns(self, count: int = 1, reason: str = "Injected spawn failure") -> None:
         """Make the next ``count`` spawns raise VirtError(reason): a host that cannot boot."""
@@ -148,7 +158,8 @@ class FakeDriver(ComputeDriver):
             guest.state = new_state
             self._log(guest, line)
 
-    def spawn(self, instance: dict, image_meta: dict) -> None:
+    def spawn(self, instance: dict, image_meta: dict,
+              network_info: list[dict] | None = None) -> None:
         vcpus, memory_mb, disk_gb = _flavor_size(instance)
         with self._lock:
             if self._spawn_failures:
@@ -157,16 +168,28 @@ class FakeDriver(ComputeDriver):
                 raise VirtError(f"Instance {instance['uuid']} already exists on {self.host}.")
             guest = _Guest(uuid=instance["uuid"], name=instance.get("display_name") or "",
                            vcpus=vcpus, memory_mb=memory_mb, disk_gb=disk_gb,
-                           image_id=image_meta.get("id"))
+                           image_id=image_meta.get("id"), network_info=list(network_info or []))
             self._log(guest, f"Creating instance {guest.name} on {self.host} "
                              f"({vcpus} vCPU, {memory_mb} MiB, {disk_gb} GiB) "
                              f"from image {guest.image_id}")
             self._log(guest, "Booting: login prompt reached")
             self._guests[guest.uuid] = guest
+        if self._netns is not None:
+            try:
+                self._netns.plug(instance, guest.network_info)
+            except Exception as exc:
+                with self._lock:
+                    self._guests.pop(guest.uuid, None)
+                raise VirtError(f"Plugging the ports of instance {guest.uuid} failed: "
+                                f"{exc}") from exc
 
-    def destroy(self, instance: dict) -> None:
+    def destroy(self, instance: dict, network_info: list[dict] | None = None) -> None:
         with self._lock:
-            self._guests.pop(instance["uuid"], None)
+            guest = self._guests.pop(instance["uuid"], None)
+        if self._netns is not None:
+            if network_info is None:
+                network_info = guest.network_info if guest is not None else []
+            self._netns.unplug(instance, network_info)
 
     def reboot(self, instance: dict, reboot_type: str) -> None:
         if reboot_type == "HARD":

@@ -1,0 +1,288 @@
+"""The network service at /network (Neutron v2.0 subset) through real HTTP requests to an
+all-in-one: networks, subnets, subnet pools, ports and their addresses, routers, security
+groups, quotas, extensions, auto-allocated topologies, Neutron's error shape."""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+import uuid
+
+import pytest
+import requests
+from compute_helpers import admin_project_id, demo_project_id
+from harness import start_cloud, stop_cloud
+
+
+class Network:
+    """Requests to /network/v2.0 with one token."""
+
+    def __init__(self, cloud, token: str):
+        self.base = f"{cloud.url}/network/v2.0"
+        self.token = token
+
+    def request(self, method: str, path: str, json=None, **kw) -> requests.Response:
+        return requests.request(method, self.base + path, json=json,
+                                headers={"X-Auth-Token": self.token}, **kw)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, json=None):
+        return self.request("POST", path, json)
+
+    def put(self, path, json=None):
+        return self.request("PUT", path, json)
+
+    def delete(self, path):
+        return self.request("DELETE", path)
+
+    def create(self, kind: str, **values) -> dict:
+        resp = self.post(f"/{kind}s".replace("_", "-"), {kind: values})
+        assert resp.status_code == 201, resp.text
+        return resp.json()[kind]
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory):
+    running = start_cloud(tmp_path_factory.mktemp("netapi"))
+    yield running
+    stop_cloud(running)
+
+
+@pytest.fixture(scope="module")
+def admin(cloud):
+    return Network(cloud, cloud.admin_token())
+
+
+@pytest.fixture(scope="module")
+def demo(cloud):
+    return Network(cloud, cloud.demo_token())
+
+
+def error(resp, status: int, kind: str) -> str:
+    assert resp.status_code == status, resp.text
+    body = resp.json()["NeutronError"]
+    assert body["type"] == kind, body
+    return body["message"]
+
+
+def test_version_discovery_and_extensions(cloud, demo):
+    root = requests.get(f"{cloud.url}/network/").json()
+    assert root["versions"][0]["id"] == "v2.0"
+    aliases = {e["alias"] for e in demo.get("/extensions").json()["extensions"]}
+    assert {"auto-allocated-topology", "binding", "router", "external-net", "quotas",
+            "security-group", "subnet_allocation", "default-subnetpools"} <= aliases
+    assert demo.get("/extensions/router").json()["extension"]["alias"] == "router"
+    error(demo.get("/extensions/no-such"), 404, "ExtensionNotFound")
+    assert requests.get(f"{cloud.url}/network/v2.0/networks").status_code == 401
+
+
+def test_all_in_one_bootstraps_public_network_and_default_pool(admin):
+    [public] = admin.get("/networks?router:external=True&is_default=True").json()["networks"]
+    assert public["name"] == "public"
+    assert len(public["subnets"]) == 1
+    pools = admin.get("/subnetpools?is_default=True").json()["subnetpools"]
+    assert [p["ip_version"] for p in pools] == [4] and pools[0]["shared"] is True
+
+
+def test_network_subnet_port_lifecycle(demo):
+    net = demo.create("network", name="lifecycle")
+    assert net["status"] == "ACTIVE" and net["shared"] is False and net["mtu"] == 1500
+    sub = demo.create("subnet", network_id=net["id"], ip_version=4, cidr="10.9.0.0/24")
+    assert sub["gateway_ip"] == "10.9.0.1"
+    assert sub["allocation_pools"] == [{"start": "10.9.0.2", "end": "10.9.0.254"}]
+    port = demo.create("port", network_id=net["id"], name="p1")
+    assert port["fixed_ips"] == [{"subnet_id": sub["id"], "ip_address": "10.9.0.2"}]
+    assert port["mac_address"].startswith("fa:16:3e:")
+    assert port["status"] == "DOWN" and port["binding:vif_type"] == "unbound"
+    assert len(port["security_groups"]) == 1  # the project's default group
+    exact = demo.create("port", network_id=net["id"],
+                        fixed_ips=[{"ip_address": "10.9.0.50"}])
+    assert exact["fixed_ips"][0]["ip_address"] == "10.9.0.50"
+    msg = error(demo.post("/ports", {"port": {"network_id": net["id"],
+                                              "fixed_ips": [{"ip_address": "10.9.0.50"}]}}),
+                409, "IpAddressInUse")
+    assert "10.9.0.50" in msg
+    # filters Nova relies on: by device, by fixed IP; fields
+    found = demo.get("/ports?fixed_ips=ip_address=10.9.0.50").json()["ports"]
+    assert [p["id"] for p in found] == [exact["id"]]
+    only = demo.get(f"/ports/{port['id']}?fields=id&fields=name").json()["port"]
+    assert only == {"id": port["id"], "name": "p1"}
+    updated = demo.put(f"/ports/{port['id']}", {"port": {"name": "renamed"}}).json()["port"]
+    assert updated["name"] == "renamed" and updated["revision_number"] == 1
+    error(demo.delete(f"/networks/{net['id']}"), 409, "NetworkInUse")
+    error(demo.delete(f"/subnets/{sub['id']}"), 409, "SubnetInUse")
+    for p in (port, exact):
+        assert demo.delete(f"/ports/{p['id']}").status_code == 204
+    assert demo.delete(f"/networks/{net['id']}").status_code == 204
+    error(demo.get(f"/networks/{net['id']}"), 404, "NetworkNotFound")
+    error(demo.get(f"/subnets/{sub['id']}"), 404, "SubnetNotFound")
+
+
+def test_bad_input_is_a_400_and_changes_nothing(demo):
+    before = len(demo.get("/networks").json()["networks"])
+    error(demo.post("/networks", {"network": {"bogus": 1}}), 400, "HTTPBadRequest")
+    error(demo.post("/networks", {"network": {"mtu": 10}}), 400, "InvalidInput")
+    error(demo.post("/networks", {"nope": {}}), 400, "HTTPBadRequest")
+    error(demo.get("/networks?no_such_attr=1"), 400, "HTTPBadRequest")
+    assert len(demo.get("/networks").json()["networks"]) == before
+
+
+def test_only_admins_set_guarded_attributes(demo, admin):
+    msg = error(demo.post("/networks", {"network": {"shared": True}}), 403,
+                "PolicyNotAuthorized")
+    assert "create_network:shared" in msg
+    net = demo.create("network", name="binding")
+    demo.create("subnet", network_id=net["id"], ip_version=4, cidr="10.10.0.0/28")
+    port = demo.create("port", network_id=net["id"])
+    error(demo.put(f"/ports/{port['id']}", {"port": {"binding:host_id": "h1"}}), 403,
+          "PolicyNotAuthorized")
+    bound = admin.put(f"/ports/{port['id']}", {"port": {"binding:host_id": "h1",
+                                                        "device_owner": "compute:nova",
+                                                        "device_id": str(uuid.uuid4())}}
+                      ).json()["port"]
+    assert bound["binding:vif_type"] == "bridge" and bound["status"] == "ACTIVE"
+    assert bound["binding:vif_details"]["bridge_name"] == ("brq" + net["id"])[:14]
+
+
+def test_another_project_sees_nothing_of_mine(cloud, demo, admin):
+    net = admin.create("network", name="admin-private")
+    error(demo.get(f"/networks/{net['id']}"), 404, "NetworkNotFound")
+    error(demo.post("/ports", {"port": {"network_id": net["id"]}}), 404, "NetworkNotFound")
+    assert net["id"] not in {n["id"] for n in demo.get("/networks").json()["networks"]}
+
+
+def test_paging_and_sorting(demo):
+    made = [demo.create("network", name=f"page-{i}") for i in range(5)]
+    names = [n["name"] for n in made]
+    first = demo.get("/networks?name=page-0&name=page-1&name=page-2&name=page-3&name=page-4"
+                     "&limit=2&sort_key=name&sort_dir=desc").json()
+    assert [n["name"] for n in first["networks"]] == sorted(names, reverse=True)[:2]
+    nxt = next(link for link in first["networks_links"] if link["rel"] == "next")
+    second = requests.get(nxt["href"], headers={"X-Auth-Token": demo.token}).json()
+    assert [n["name"] for n in second["networks"]] == sorted(names, reverse=True)[2:4]
+
+
+def test_concurrent_ports_on_a_slash_27_never_share_an_address(demo):
+    net = demo.create("network", name="race")
+    demo.create("subnet", network_id=net["id"], ip_version=4, cidr="10.27.0.0/27")
+    results: list[requests.Response] = []
+    lock = threading.Lock()
+
+    def make():
+        resp = demo.post("/ports", {"port": {"network_id": net["id"]}})
+        with lock:
+            results.append(resp)
+
+    threads = [threading.Thread(target=make) for _ in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    made = [r.json()["port"] for r in results if r.status_code == 201]
+    refused = [r for r in results if r.status_code != 201]
+    # A /27 has 30 hosts; the gateway takes one.
+    assert len(made) == 29
+    addresses = [p["fixed_ips"][0]["ip_address"] for p in made]
+    assert len(set(addresses)) == 29
+    assert all(ipaddress.ip_address(a) in ipaddress.ip_network("10.27.0.0/27")
+               for a in addresses)
+    for resp in refused:
+        error(resp, 409, "IpAddressGenerationFailure")
+    listed = demo.get(f"/ports?network_id={net['id']}").json()["ports"]
+    assert len(listed) == 29  # no partial port of a refused request
+
+
+def test_subnet_from_pool_and_router_interfaces(demo, admin):
+    pool = admin.create("subnetpool", name="carve", prefixes=["10.200.0.0/16"],
+                        default_prefixlen=24, shared=True)
+    net = demo.create("network", name="routed")
+    one = demo.create("subnet", network_id=net["id"], ip_version=4,
+                      subnetpool_id=pool["id"])
+    two = demo.create("subnet", network_id=net["id"], ip_version=4,
+                      subnetpool_id=pool["id"], prefixlen=25)
+    assert one["cidr"] == "10.200.0.0/24" and two["cidr"] == "10.200.1.0/25"
+    [public] = demo.get("/networks?router:external=True").json()["networks"]
+    router = demo.create("router", name="r1",
+                         external_gateway_info={"network_id": public["id"]})
+    gateway = router["external_gateway_info"]
+    assert gateway["network_id"] == public["id"] and len(gateway["external_fixed_ips"]) == 1
+    info = demo.put(f"/routers/{router['id']}/add_router_interface",
+                    {"subnet_id": one["id"]}).json()
+    port = demo.get(f"/ports/{info['port_id']}").json()["port"]
+    assert port["fixed_ips"][0]["ip_address"] == one["gateway_ip"]
+    assert port["device_owner"] == "network:router_interface"
+    error(demo.delete(f"/routers/{router['id']}"), 409, "RouterInUse")
+    demo.put(f"/routers/{router['id']}/remove_router_interface", {"subnet_id": one["id"]})
+    assert demo.delete(f"/routers/{router['id']}").status_code == 204
+    error(admin.delete(f"/subnetpools/{pool['id']}"), 409, "SubnetPoolInUse")
+
+
+def test_auto_allocated_topology_is_made_once_and_reused(cloud, demo):
+    project = demo_project_id(cloud)
+    dry = demo.get(f"/auto-allocated-topology/{project}?fields=dry-run").json()
+    assert dry["auto_allocated_topology"]["id"] == "dry-run=pass"
+    results = []
+
+    def fetch():
+        results.append(demo.get(f"/auto-allocated-topology/{project}"))
+
+    threads = [threading.Thread(target=fetch) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(r.status_code == 200 for r in results), [r.text for r in results]
+    ids = {r.json()["auto_allocated_topology"]["id"] for r in results}
+    assert len(ids) == 1
+    network_id = ids.pop()
+    net = demo.get(f"/networks/{network_id}").json()["network"]
+    assert net["name"] == "auto_allocated_network" and len(net["subnets"]) == 1
+    routers = demo.get("/routers?name=auto_allocated_router").json()["routers"]
+    assert len(routers) == 1 and routers[0]["external_gateway_info"] is not None
+    assert demo.delete(f"/auto-allocated-topology/{project}").status_code == 204
+    error(demo.get(f"/networks/{network_id}"), 404, "NetworkNotFound")
+    assert demo.get("/routers?name=auto_allocated_router").json()["routers"] == []
+
+
+def test_dry_run_without_defaults_is_a_409(cloud, admin, demo):
+    [public] = admin.get("/networks?is_default=True").json()["networks"]
+    admin.put(f"/networks/{public['id']}", {"network": {"is_default": False}})
+    try:
+        msg = error(demo.get(f"/auto-allocated-topology/{demo_project_id(cloud)}"
+                             "?fields=dry-run"), 409, "AutoAllocationFailure")
+        assert msg == "Deployment error: No default router:external network."
+    finally:
+        admin.put(f"/networks/{public['id']}", {"network": {"is_default": True}})
+
+
+def test_quotas_limit_ports(cloud, admin):
+    project = admin_project_id(cloud)
+    assert admin.get(f"/quotas/{project}").json()["quota"]["port"] == 500
+    net = admin.create("network", name="quota")
+    admin.create("subnet", network_id=net["id"], ip_version=4, cidr="10.77.0.0/24")
+    used = len(admin.get(f"/ports?project_id={project}").json()["ports"])
+    admin.put(f"/quotas/{project}", {"quota": {"port": used + 1}})
+    try:
+        admin.create("port", network_id=net["id"])
+        error(admin.post("/ports", {"port": {"network_id": net["id"]}}), 409, "OverQuota")
+    finally:
+        assert admin.delete(f"/quotas/{project}").status_code == 204
+    assert admin.get(f"/quotas/{project}").json()["quota"]["port"] == 500
+
+
+def test_security_groups_and_rules(demo):
+    groups = demo.get("/security-groups").json()["security_groups"]
+    default = [g for g in groups if g["name"] == "default"]
+    assert len(default) == 1 and len(default[0]["security_group_rules"]) == 4
+    group = demo.create("security_group", name="web")
+    rule = demo.create("security_group_rule", security_group_id=group["id"],
+                       direction="ingress", protocol="tcp", port_range_min=80,
+                       port_range_max=80, remote_ip_prefix="0.0.0.0/0")
+    error(demo.post("/security-group-rules", {"security_group_rule": {
+        "security_group_id": group["id"], "direction": "ingress", "protocol": "tcp",
+        "port_range_min": 80, "port_range_max": 80, "remote_ip_prefix": "0.0.0.0/0"}}),
+        409, "SecurityGroupRuleExists")
+    assert demo.delete(f"/security-group-rules/{rule['id']}").status_code == 204
+    assert demo.delete(f"/security-groups/{group['id']}").status_code == 204
