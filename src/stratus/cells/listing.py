@@ -48,7 +48,7 @@ class CellRecord:
     """One listed instance and the cell it lives in."""
 
     cell: CellMapping
-    row: sa.RowMapping
+    row: dict[str, Any]  # the instance's selected columns
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,6 +155,10 @@ class _Ordered:
         return False
 
 
+def _values_of(item: _Ordered) -> list[Any]:
+    return item.values
+
+
 def resolve_marker(cell_dbs: CellDatabases, marker: str,
                    sort_keys: SortKeys | None) -> dict[str, Any]:
     """The sort key values of instance ``marker``, read in the cell its mapping names."""
@@ -210,7 +214,10 @@ def list_instances(cell_dbs: CellDatabases, *, cells: Iterable[CellMapping] | No
         query = query.order_by(*_order_by(keys, engine.dialect.name)).limit(batch)
         descending = [descending for _, descending, _, _ in terms]
         with engine.connect() as conn:
-            rows = conn.execute(query).mappings().all()
+            result = conn.execute(query)
+            names = list(result.keys())
+            # Plain dicts: zip over the row tuples costs a fraction of RowMapping copies.
+            rows = [dict(zip(names, row, strict=True)) for row in result]
         return [_Ordered(_term_values(keys, row), descending, CellRecord(cell, row))
                 for row in rows]
 
@@ -231,8 +238,15 @@ def list_instances(cell_dbs: CellDatabases, *, cells: Iterable[CellMapping] | No
         cells, lambda cell, engine: query_cell(cell, engine, marker_values), timeout)
     down = [cell for cell in cells if is_cell_failure(results[cell.uuid])]
     streams = [stream(cell, results[cell.uuid]) for cell in cells if cell not in down]
+    directions = {direction == DESC for _, direction in keys}
+    if len(directions) == 1:
+        # One direction for every term (the default order is): compare the term lists in
+        # C instead of calling _Ordered.__lt__ from Python, in the same order.
+        merged = heapq.merge(*streams, key=_values_of, reverse=directions.pop())
+    else:
+        merged = heapq.merge(*streams)
     records = []
-    for item in heapq.merge(*streams):
+    for item in merged:
         records.append(item.record)
         if len(records) == limit:
             break

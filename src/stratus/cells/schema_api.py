@@ -79,6 +79,7 @@ instance_mappings = sa.Table(
     sa.Index("instance_mappings_project_id_idx", "project_id"),
     sa.Index("instance_mappings_cell_id_idx", "cell_id"),
     sa.Index("instance_mappings_user_id_project_id_idx", "user_id", "project_id"),
+    sa.Index("instance_mappings_project_id_cell_id_idx", "project_id", "cell_id"),
 )
 
 request_specs = sa.Table(
@@ -260,9 +261,11 @@ aggregate_metadata = sa.Table(
 )
 
 # Columns and indexes a revision after the baseline added (api_0003: Rocky/Stein's
-# instance_mappings.user_id and queued_for_delete). The baseline creates the schema without
-# them, so a database synced to the baseline has the older shape, as a real one would.
+# instance_mappings.user_id and queued_for_delete; api_0004: the (project_id, cell_id)
+# index). The baseline creates the schema without them, so a database synced to the
+# baseline has the older shape, as a real one would.
 ADDED_AFTER_BASELINE: dict[str, tuple[str, ...]] = {
     "instance_mappings": ("user_id", "queued_for_delete",
-                          "instance_mappings_user_id_project_id_idx"),
+                          "instance_mappings_user_id_project_id_idx",
+                          "instance_mappings_project_id_cell_id_idx"),
 }

@@ -39,7 +39,7 @@ def get(conn: sa.Connection, instance_uuid: str, *, read_deleted: bool = False) 
 def with_details(conn: sa.Connection, rows: list) -> list[dict]:
     """Add ``metadata``, ``tags``, ``network_info`` (the info cache), the parsed ``flavor``
     and, for failed instances, the newest ``fault`` to instance rows (3 queries, a fourth
-    only when one has failed)."""
+    only when one has failed). Rows that are dicts are changed in place."""
     uuids = [row["uuid"] for row in rows]
     metadata: dict[str, dict] = {uuid: {} for uuid in uuids}
     tag_lists: dict[str, list] = {uuid: [] for uuid in uuids}
@@ -58,7 +58,9 @@ def with_details(conn: sa.Connection, rows: list) -> list[dict]:
     faults = latest_faults(conn, failed)
     out = []
     for row in rows:
-        server = dict(row)  # rows may be RowMappings: one copy, then fill in the details
+        # Plain dict rows (the cells' listing makes them) are filled in place; others
+        # (RowMappings) are copied once first.
+        server = row if type(row) is dict else dict(row)
         flavor = orjson.loads(server["flavor"]) if server.get("flavor") else {}
         server.update(metadata=metadata[server["uuid"]], tags=tag_lists[server["uuid"]],
                       flavor=flavor.get("cur", flavor), fault=faults.get(server["uuid"]),
