@@ -26,9 +26,14 @@ class AllInOneProcess:
 
     def start(self) -> None:
         env = {**os.environ, "STRATUS_STATE_DIR": self.state_dir}
+        # Output goes to a file: a pipe nobody reads until stop() fills up (64 KiB of
+        # log lines) and then blocks the all-in-one's next write, hanging every request.
+        self.log_path = os.path.join(os.path.dirname(self.state_dir),
+                                     os.path.basename(self.state_dir) + ".log")
+        self._log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
             [f"{BIN}/stratus", "all-in-one", "--port", str(self.port)], env=env,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            stdout=self._log, stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -37,12 +42,18 @@ class AllInOneProcess:
                     return
             except requests.ConnectionError:
                 time.sleep(0.1)
-            assert self.proc.poll() is None, self.proc.stdout.read()
+            assert self.proc.poll() is None, self.read_log()
         raise AssertionError("all-in-one did not start within 30 s")
+
+    def read_log(self) -> str:
+        with open(self.log_path) as fh:
+            return fh.read()
 
     def stop(self) -> None:
         self.proc.terminate()
-        self.output += self.proc.communicate(timeout=15)[0]
+        self.proc.wait(timeout=15)
+        self._log.close()
+        self.output += self.read_log()
         assert self.proc.returncode == 0, self.output
 
 

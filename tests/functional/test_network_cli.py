@@ -14,7 +14,8 @@ import yaml
 from harness import free_port
 from test_all_in_one_cli import AllInOneProcess, osc
 
-pytestmark = pytest.mark.slow
+# One worker, one all-in-one for the module (loadgroup spreads ungrouped tests).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("network-cli")]
 
 
 @pytest.fixture(scope="module")
