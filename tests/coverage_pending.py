@@ -21,8 +21,6 @@ PENDING: dict[str, dict[str, str]] = {
     "network": {
         REFERENCE: "the network API arrived with issue 7; its reference page and samples "
                    "are the next documentation step",
-        MATRIX: "the network API arrived with issue 7; its persona rows (networks, "
-                "subnets, ports, routers, security groups, quotas, topologies) come next",
     },
 }
 
