@@ -286,3 +286,32 @@ def test_security_groups_and_rules(demo):
         409, "SecurityGroupRuleExists")
     assert demo.delete(f"/security-group-rules/{rule['id']}").status_code == 204
     assert demo.delete(f"/security-groups/{group['id']}").status_code == 204
+
+
+def test_subnets_and_ports_need_a_network_of_ones_own_or_shared(cloud, admin, demo):
+    """Neutron's order: an invisible network is 404, another project's unshared one (the
+    external 'public' network here) 403, before any policy rule."""
+    public = admin.get("/networks", params={"name": "public"}).json()["networks"][0]
+    assert public["router:external"] and not public["shared"]
+    message = error(demo.post("/ports", {"port": {"network_id": public["id"]}}), 403,
+                    "HTTPForbidden")
+    assert message.endswith("not allowed to create port on this network")
+    error(demo.post("/subnets", {"subnet": {"network_id": public["id"], "ip_version": 4,
+                                            "cidr": "10.61.0.0/24"}}), 403, "HTTPForbidden")
+    hidden = admin.create("network", name="admins-private")
+    error(demo.post("/subnets", {"subnet": {"network_id": hidden["id"], "ip_version": 4,
+                                            "cidr": "10.62.0.0/24"}}), 404, "NetworkNotFound")
+    # Even with an admin-only attribute: not found comes first, as in Neutron.
+    error(demo.post("/ports", {"port": {"network_id": hidden["id"],
+                                        "mac_address": "fa:16:3e:00:00:99"}}),
+          404, "NetworkNotFound")
+    assert admin.get("/ports", params={"network_id": public["id"],
+                                       "project_id": demo_project_id(cloud)}).json()[
+        "ports"] == []
+    assert admin.delete(f"/networks/{hidden['id']}").status_code == 204
+
+
+def test_only_an_admin_lists_every_projects_quotas(admin, demo):
+    assert admin.get("/quotas").status_code == 200
+    message = error(demo.get("/quotas"), 403, "AdminRequired")
+    assert "Only admin can view or configure quota" in message

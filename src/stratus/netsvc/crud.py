@@ -50,6 +50,9 @@ class Ops:
         field(default_factory=dict)
     # networks whose addresses a write of this row changes (IP pools follow them)
     networks_of: Callable[[dict], set[str]] | None = None
+    # (conn, values, viewer): checks a create meets before its policy (404/403 for a
+    # network the caller may not put subnets or ports on, as Neutron checks first)
+    precheck: Callable[[sa.Connection, dict, Viewer], None] | None = None
 
 
 def policy_target(conn: sa.Connection, ops: Ops, row: dict) -> dict:
@@ -168,6 +171,8 @@ def create_handler(ops: Ops):
         def work(conn: sa.Connection) -> list[dict]:
             rows = []
             for values, given in parsed:
+                if ops.precheck is not None:
+                    ops.precheck(conn, values, me)
                 target = {"project_id": values["project_id"],
                           "tenant_id": values["project_id"]}
                 if ops.target is not None:

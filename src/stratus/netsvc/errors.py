@@ -35,6 +35,16 @@ def policy_not_authorized(rule: str) -> Forbidden:
     return Forbidden(f"rule:{rule} is disallowed by policy", code="PolicyNotAuthorized")
 
 
+def admin_required(reason: str) -> Forbidden:
+    return Forbidden(f"User does not have admin privileges: {reason}.", code="AdminRequired")
+
+
+def not_network_owner(project_id: str, resource: str) -> Forbidden:
+    """Another project's network that is not shared takes none of our subnets or ports."""
+    return Forbidden(f"Tenant {project_id} not allowed to create {resource} on this network",
+                     code="HTTPForbidden")
+
+
 def conflict(kind: str, message: str) -> Conflict:
     return Conflict(message, code=kind)
 

@@ -53,6 +53,17 @@ def _network_owner(conn: sa.Connection, row: dict) -> dict:
     return {"network:project_id": owner, "network:tenant_id": owner}
 
 
+def _on_usable_network(resource: str):
+    """Neutron's order for subnets and ports: the network must be visible (else 404) and
+    the creator's own or shared (else 403), unless an admin asks; then the policy."""
+    def check(conn: sa.Connection, values: dict, me) -> None:
+        network = networks.get(conn, values["network_id"], me)
+        if me.is_admin or network["shared"] or network["project_id"] == values["project_id"]:
+            return
+        raise errors.not_network_owner(values["project_id"], resource)
+    return check
+
+
 def _subnet_create(svc, conn, values, me):
     network = networks.get(conn, values["network_id"], me)
     return subnets.create(conn, network, values, me)
@@ -64,7 +75,8 @@ SUBNETS = Ops(
     create=_subnet_create,
     update=lambda svc, conn, row, values, me: subnets.update(conn, row, values),
     delete=lambda svc, conn, row, me: subnets.delete(conn, row),
-    target=_network_owner, networks_of=lambda row: {row["network_id"]})
+    target=_network_owner, networks_of=lambda row: {row["network_id"]},
+    precheck=_on_usable_network("subnet"))
 
 SUBNETPOOLS = Ops(
     resources.SUBNETPOOL, subnetpools.visible, subnetpools.get,
@@ -111,7 +123,7 @@ PORTS = Ops(
     resources.PORT, ports.visible, ports.get, render=_render_ports, create=_port_create,
     update=_port_update, delete=lambda svc, conn, row, me: ports.delete(conn, row["id"]),
     target=_network_owner, special_filters={"fixed_ips": ports.fixed_ip_filter},
-    networks_of=lambda row: {row["network_id"]})
+    networks_of=lambda row: {row["network_id"]}, precheck=_on_usable_network("port"))
 
 
 # --- routers ----------------------------------------------------------------------------
@@ -187,6 +199,7 @@ def root(req: Request, resp) -> None:
 
 
 def v2_index(req: Request, resp) -> None:
+    authorize(req, {"project_id": req.auth.project_id})
     send(resp, {"resources": [
         {"name": r.singular, "collection": r.plural,
          "links": [{"rel": "self", "href": f"{req.prefix}{r.path}"}]}
@@ -286,6 +299,8 @@ def delete_topology(req: Request, resp, project_id: str) -> None:
 
 def list_quotas(req: Request, resp) -> None:
     authorize(req, {"project_id": req.auth.project_id})
+    if not req.auth.is_admin:  # every project's quotas: Neutron's quota index is admin's
+        raise errors.admin_required("Only admin can view or configure quota")
     svc = service(req)
     with svc.engine.connect() as conn:
         projects = [r[0] for r in conn.execute(
