@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from stratus.cells.schema_api import utcnow
 from stratus.cells.schema_cell import instances as instances_table
 from stratus.common.context import RequestContext
+from stratus.common.db import writer
 from stratus.compute_api.store import migrations as migration_store
 from stratus.scheduler.report import PlacementError
 from stratus.virt import power_state
@@ -183,7 +184,7 @@ class HostMoves:
                 LOG.exception("Could not remove the source allocation of evacuated %s",
                               migration["instance_uuid"])
                 continue
-            with self._store.engine.begin() as conn:
+            with writer(self._store.engine).begin() as conn:
                 migration_store.update(conn, migration["uuid"], {"status": "completed"},
                                        from_status=("done",))
             LOG.info("Cleaned up %s, evacuated from this host", migration["instance_uuid"])

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 
 from stratus.cells.schema_api import request_specs
 from stratus.common.context import RequestContext
+from stratus.common.db import writer
 from stratus.compute_api.store import NoSuchRow
 from stratus.compute_api.store import instances as instance_store
 from stratus.compute_api.store import migrations as migration_store
@@ -55,7 +56,7 @@ class MoveTasks:
         server back as it was. Returns the migration record's uuid and the destination."""
         cell = self._moving_cell(instance_uuid)
         engine = self._cells.engine(cell)
-        with engine.begin() as conn:
+        with writer(engine).begin() as conn:
             instance = instance_store.get(conn, instance_uuid)
             migration = migration_store.create(
                 conn, instance, migration_type, "pre-migrating",
@@ -67,7 +68,7 @@ class MoveTasks:
         except (NoValidHost, MoveFailed) as exc:
             self._move_refused(cell, instance_uuid, migration["uuid"], exc)
             raise
-        with engine.begin() as conn:
+        with writer(engine).begin() as conn:
             migration_store.update(conn, migration["uuid"], {
                 "dest_compute": selection["service_host"], "dest_node": selection["nodename"],
                 "dest_host": selection["service_host"], "status": "migrating"})
@@ -111,7 +112,7 @@ class MoveTasks:
                               give_back=False)
             return
         stopped = instance["power_state"] == power_state.SHUTDOWN
-        with self._cells.engine(cell).begin() as conn:
+        with writer(self._cells.engine(cell)).begin() as conn:
             instance_store.update(conn, instance_uuid, {
                 "vm_state": "stopped" if stopped else "active", "task_state": None})
             migration_store.update(conn, migration_uuid, {"status": "confirmed"})
@@ -158,7 +159,7 @@ class MoveTasks:
             self._move_refused(cell, instance_uuid, migration_uuid, exc, fault=True)
             return
         dest = selection["service_host"]
-        with self._cells.engine(cell).begin() as conn:
+        with writer(self._cells.engine(cell)).begin() as conn:
             migration_store.update(conn, migration_uuid, {
                 "dest_compute": dest, "dest_node": selection["nodename"], "dest_host": dest,
                 "status": "pre-migrating"})
@@ -225,14 +226,14 @@ class MoveTasks:
 
     def _set_status(self, cell, migration_uuid: str, status: str, *,
                     from_status: tuple[str, ...] | None = None) -> None:
-        with self._cells.engine(cell).begin() as conn:
+        with writer(self._cells.engine(cell)).begin() as conn:
             migration_store.update(conn, migration_uuid, {"status": status},
                                    from_status=from_status)
 
     def _move_refused(self, cell, instance_uuid: str, migration_uuid: str, error: Exception,
                       *, fault: bool = False) -> None:
         """The move did not start: the server keeps its states (its task is cleared)."""
-        with self._cells.engine(cell).begin() as conn:
+        with writer(self._cells.engine(cell)).begin() as conn:
             migration_store.update(conn, migration_uuid, {"status": "error"})
             try:
                 instance_store.update(conn, instance_uuid, {"task_state": None})
@@ -252,7 +253,7 @@ class MoveTasks:
             except PlacementError:
                 LOG.exception("Could not remove the destination claim of %s", instance_uuid)
             self._give_back(instance_uuid, migration_uuid)
-        with self._cells.engine(cell).begin() as conn:
+        with writer(self._cells.engine(cell)).begin() as conn:
             migration_store.update(conn, migration_uuid, {"status": "error"})
             try:
                 changes = {"vm_state": "error", "task_state": None}
@@ -274,7 +275,7 @@ class MoveTasks:
 
     def _save_spec_flavor(self, instance_uuid: str, flavor: dict) -> None:
         """The request spec keeps the flavor a confirmed resize left, for later moves."""
-        with self._cells.api_engine.begin() as conn:
+        with writer(self._cells.api_engine).begin() as conn:
             raw = conn.execute(sa.select(request_specs.c.spec).where(
                 request_specs.c.instance_uuid == instance_uuid)).scalar()
             if raw is None:

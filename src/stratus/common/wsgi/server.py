@@ -136,8 +136,24 @@ class _GrowingPool(threadpool.ThreadPool):
     in the queue behind them, until those time out.
     """
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.get = self._take
+
+    def _take(self):
+        """A worker takes the next connection and is counted busy at once: cheroot marks
+        it busy only a moment later, and a put() in between saw it idle and did not grow
+        the pool (a request then waited for a busy worker to finish)."""
+        conn = self._queue.get()
+        worker = threading.current_thread()
+        if isinstance(worker, threadpool.WorkerThread) and conn is not threadpool._SHUTDOWNREQUEST:
+            worker.conn = conn
+        return conn
+
     def put(self, obj):
-        if self.idle == 0 and len(self._threads) < self.max:
+        # Grow unless an idle worker is left over for this connection once those already
+        # queued are taken.
+        if self.idle <= self._queue.qsize() and len(self._threads) < self.max:
             self.grow(1)
         super().put(obj)
 
