@@ -3,7 +3,8 @@
 Every API in ``AllInOne.ROUTE_TABLES`` needs an API reference page
 (``tests/unit/test_api_reference.py``) and a persona matrix
 (``tests/functional/test_policy_matrix.py``). An API listed here for one of them is
-checked by ``test_pending_work_is_really_missing`` instead: the file must still be
+checked by ``test_pending_reference_page_is_really_missing`` or
+``test_pending_matrix_is_really_missing`` instead: the file must still be
 missing, so the entry has to go when the file arrives and the gap stays visible until
 then. Nothing here exempts an API from the policy enumeration
 (``tests/unit/test_policy_enumeration.py``): every route of every API has its rules.
@@ -17,12 +18,7 @@ REFERENCE = "reference"  # doc/api-ref/source/<api>/index.rst and parameters.yam
 MATRIX = "matrix"  # tests/functional/policy_matrix/<api>.yaml
 
 # api -> {what is missing -> why it is not there yet}
-PENDING: dict[str, dict[str, str]] = {
-    "network": {
-        REFERENCE: "the network API arrived with issue 7; its reference page and samples "
-                   "are the next documentation step",
-    },
-}
+PENDING: dict[str, dict[str, str]] = {}
 
 
 def pending(api: str, what: str) -> str | None:
