@@ -3,8 +3,8 @@
 Every API in ``AllInOne.ROUTE_TABLES`` needs an API reference page
 (``tests/unit/test_api_reference.py``) and a persona matrix
 (``tests/functional/test_policy_matrix.py``). An API listed here for one of them is
-checked by ``test_pending_reference_page_is_really_missing`` or
-``test_pending_matrix_is_really_missing`` instead: the file must still be
+checked by ``test_pending_reference_pages_are_really_missing`` or
+``test_pending_matrices_are_really_missing`` instead: the file must still be
 missing, so the entry has to go when the file arrives and the gap stays visible until
 then. Nothing here exempts an API from the policy enumeration
 (``tests/unit/test_policy_enumeration.py``): every route of every API has its rules.

@@ -71,12 +71,13 @@ def test_every_rule_of_every_api_has_matrix_rows(api):
     assert not missing, f"{api}: rules without persona matrix rows: {missing}"
 
 
-@pytest.mark.parametrize("api", sorted(api for api in apis() if pending(api, MATRIX)))
-def test_pending_matrix_is_really_missing(api):
-    """An API on the pending list has no matrix yet: once it has one, take it off the list."""
-    assert not (MATRIX_DIR / f"{api}.yaml").exists(), \
-        f"policy_matrix/{api}.yaml exists: remove {api}'s matrix entry from " \
-        "tests/coverage_pending.py"
+def test_pending_matrices_are_really_missing():
+    """An API on the pending list has no matrix yet: once it has one, take it off the list.
+    (One test over the list, so an empty list is a pass and not a skipped parameter set.)"""
+    arrived = sorted(api for api in apis()
+                     if pending(api, MATRIX) and (MATRIX_DIR / f"{api}.yaml").exists())
+    assert not arrived, f"policy_matrix/<api>.yaml exists for {arrived}: remove their " \
+        "matrix entries from tests/coverage_pending.py"
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])

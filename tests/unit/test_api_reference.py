@@ -26,12 +26,13 @@ APIS = apiref.apis()
 WRITTEN = sorted(api for api in APIS if not pending(api, REFERENCE))
 
 
-@pytest.mark.parametrize("api", sorted(api for api in APIS if pending(api, REFERENCE)))
-def test_pending_reference_page_is_really_missing(api):
-    """An API on the pending list has no page yet: once it has one, take it off the list."""
-    assert not (apiref.SOURCE / api).exists(), \
-        f"doc/api-ref/source/{api}/ exists: remove {api}'s reference entry from " \
-        "tests/coverage_pending.py"
+def test_pending_reference_pages_are_really_missing():
+    """An API on the pending list has no page yet: once it has one, take it off the list.
+    (One test over the list, so an empty list is a pass and not a skipped parameter set.)"""
+    arrived = sorted(api for api in APIS
+                     if pending(api, REFERENCE) and (apiref.SOURCE / api).exists())
+    assert not arrived, f"doc/api-ref/source/<api>/ exists for {arrived}: remove their " \
+        "reference entries from tests/coverage_pending.py"
 
 
 @pytest.mark.parametrize("api", WRITTEN)
