@@ -9,7 +9,7 @@ import time
 import pytest
 import sqlalchemy as sa
 from boot_helpers import Placement, boot, default_image, make_flavor, show, wait_for
-from compute_helpers import admin, demo
+from compute_helpers import admin, demo, demo_project_id
 from harness import start_cloud, stop_cloud
 
 from stratus.cells.schema_cell import migrations
@@ -29,7 +29,7 @@ def flavors(cloud):
     compute = admin(cloud)
     return {"small": make_flavor(compute, "move.small", ram=512, vcpus=1, disk=1),
             "big": make_flavor(compute, "move.big", ram=1024, vcpus=2, disk=2),
-            "huge": make_flavor(compute, "move.huge", ram=10 ** 7, vcpus=1, disk=1)}
+            "huge": make_flavor(compute, "move.huge", ram=512, vcpus=1, disk=10 ** 6)}
 
 
 def _providers(cloud, placement: Placement) -> dict[str, str]:
@@ -205,6 +205,49 @@ def test_bad_moves_are_refused_in_novas_words_and_change_nothing(cloud, flavors)
     assert paused.status_code == 409
     assert "while it is in vm_state paused" in paused.json()["conflictingRequest"]["message"]
     assert compute.delete(f"/servers/{server['id']}").status_code == 204
+
+
+def test_resize_up_past_the_cores_quota_is_403_and_changes_nothing(cloud, flavors):
+    compute, operator = demo(cloud), admin(cloud)
+    placement = Placement(cloud, operator.token)
+    project = demo_project_id(cloud)
+    server = _booted(cloud, "no-quota-left", flavors["small"])
+    before = _allocations(placement, server["id"])
+    used = operator.get(f"/os-quota-sets/{project}/detail").json()["quota_set"]
+    old = {resource: used[resource]["limit"] for resource in ("cores", "ram")}
+    # Exactly what is in use: the same size still fits, one core more does not.
+    assert operator.put(f"/os-quota-sets/{project}", {"quota_set": {
+        "cores": used["cores"]["in_use"], "ram": -1}}).status_code == 200
+    try:
+        refused = _action(compute, server["id"],
+                          {"resize": {"flavorRef": flavors["big"]["id"]}})
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["forbidden"]["message"] == (
+            f"Quota exceeded for cores: Requested 1, but already used "
+            f"{used['cores']['in_use']} of {used['cores']['in_use']} cores")
+        still = show(compute, server["id"])
+        assert (still["status"], still["OS-EXT-STS:task_state"]) == ("ACTIVE", None)
+        assert still["flavor"]["id"] == flavors["small"]["id"]
+        assert _allocations(placement, server["id"]) == before
+        assert _migration_or_none(cloud, server["id"]) is None
+        # A migration needs no new quota.
+        assert operator.post(f"/servers/{server['id']}/action",
+                             {"migrate": None}).status_code == 202
+        wait_for(compute, server["id"], "VERIFY_RESIZE")
+        assert _action(compute, server["id"], {"revertResize": None}).status_code == 202
+        wait_for(compute, server["id"], "ACTIVE")
+    finally:
+        assert operator.put(f"/os-quota-sets/{project}",
+                            {"quota_set": old}).status_code == 200
+    assert compute.delete(f"/servers/{server['id']}").status_code == 204
+
+
+def _migration_or_none(cloud, server_id: str) -> dict | None:
+    engine = cloud.aio.databases.engine("cell1")
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(migrations.c.id).where(
+            migrations.c.instance_uuid == server_id)).first()
+    return row
 
 
 def test_rebuild_in_place_takes_the_new_image_name_and_metadata(cloud, flavors):

@@ -14,7 +14,7 @@ import secrets
 
 from stratus.cells import mappings
 from stratus.common.context import RequestContext
-from stratus.compute_api import requested_image, server_create, server_lookup
+from stratus.compute_api import quota_usage, requested_image, server_create, server_lookup
 from stratus.compute_api.server_actions import (
     ActionRefused,
     Transition,
@@ -32,6 +32,7 @@ from stratus.compute_api.store import hosts as host_store
 from stratus.compute_api.store import instance_actions as action_store
 from stratus.compute_api.store import instances as instance_store
 from stratus.compute_api.store import migrations as migration_store
+from stratus.compute_api.store import quotas as quota_store
 from stratus.scheduler.errors import NoValidHost
 
 MOVES = {
@@ -101,7 +102,27 @@ def resize(compute: ComputeService, context: RequestContext, located: Located,
         raise MoveRefused("When resizing, instances must change flavor!")
     if flavor["root_gb"] and flavor["root_gb"] < int(current.get("root_gb") or 0):
         raise MoveRefused("Resize error: Unable to resize disk down.")
+    _check_quota_for_upsize(compute, server, flavor)
     _schedule(compute, context, located, "resize", flavor)
+
+
+def _check_quota_for_upsize(compute: ComputeService, server: dict, flavor: dict) -> None:
+    """A bigger flavor needs its extra cores and RAM within the server's project's (and
+    user's) quota, as Nova checks it: Forbidden, in Nova's words, naming the increase."""
+    current = server["flavor"]
+    extra = {"cores": int(flavor["vcpus"]) - int(current.get("vcpus") or 0),
+             "ram": int(flavor["memory_mb"]) - int(current.get("memory_mb") or 0)}
+    extra = {resource: amount for resource, amount in extra.items() if amount > 0}
+    if not extra:
+        return
+    with compute.api_engine.connect() as conn:
+        limits = quota_store.user_limits(conn, server["project_id"], server["user_id"])
+    used = quota_usage.usage(compute, server["project_id"])
+    for resource, amount in extra.items():
+        quota_usage.check_count(
+            used[resource], amount, limits[resource],
+            f"Quota exceeded for {resource}: Requested {amount}, but already used "
+            f"{used[resource]} of {limits[resource]} {resource}")
 
 
 def migrate(compute: ComputeService, context: RequestContext, located: Located) -> None:
