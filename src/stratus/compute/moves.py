@@ -55,6 +55,13 @@ class HostMoves:
                 instances_table.c.uuid == instance_uuid)).scalar()
         return orjson.loads(raw) if raw else {}
 
+    def _resized_in_place(self, migration_uuid: str) -> bool:
+        """The resize stayed on this host (allow_resize_to_same_host): the guest there is
+        the resized one, and no copy was left behind."""
+        with self._store.engine.connect() as conn:
+            migration = migration_store.get(conn, migration_uuid)
+        return migration["source_compute"] == migration["dest_compute"]
+
     # --- resize / cold migration --------------------------------------------------------
 
     def resize_instance(self, context: RequestContext, instance_uuid: str,
@@ -90,8 +97,10 @@ class HostMoves:
 
     def confirm_resize(self, context: RequestContext, instance_uuid: str,
                        migration_uuid: str) -> None:
-        """Source: drop the copy the resize left behind."""
+        """Source: drop the copy the resize left behind (none when it stayed here)."""
         def work():
+            if self._resized_in_place(migration_uuid):
+                return
             instance = self._store.get(instance_uuid)
             self.driver.confirm_migration(instance)
             self._on_usage_change()
@@ -99,8 +108,11 @@ class HostMoves:
 
     def revert_resize(self, context: RequestContext, instance_uuid: str,
                       migration_uuid: str) -> None:
-        """Destination: drop the resized guest; the source takes the server back."""
+        """Destination: drop the resized guest; the source takes the server back. On the
+        same host the guest is kept: finish_revert_resize gives it its old flavor."""
         def work():
+            if self._resized_in_place(migration_uuid):
+                return
             instance = self._store.get(instance_uuid)
             try:
                 self.driver.destroy(instance)

@@ -297,7 +297,8 @@ def make_service(conf: cfg.ConfigOpts, api_engine: sa.Engine, policy: Policy,
                           image_api=image_api.ImageAPI(conf, catalog),
                           compute_rpc=compute_rpc, placement=placement,
                           network_api=neutron.NeutronClients(conf, catalog),
-                          service_down_time=conf.service_down_time)
+                          service_down_time=conf.service_down_time,
+                          allow_resize_to_same_host=conf.allow_resize_to_same_host)
 
 
 def make_app(conf: cfg.ConfigOpts, compute: ComputeService, token_validator=None):

@@ -60,12 +60,15 @@ class ConductorRPC:
     # --- moves (conductor.moves) -------------------------------------------------------
 
     def migrate_server(self, context: RequestContext, instance_uuid: str, flavor: dict,
-                       migration_type: str, timeout: float | None = None) -> dict:
-        """Resize or cold-migrate: waits for the scheduler (NoValidHost comes back)."""
+                       migration_type: str, timeout: float | None = None,
+                       same_host: bool = False) -> dict:
+        """Resize or cold-migrate: waits for the scheduler (NoValidHost comes back).
+        ``same_host``: the server's own host may be chosen."""
         client = self._client if timeout is None else self._rpc.client(
             CONDUCTOR_TOPIC, timeout=timeout)
         return client.call(context, "migrate_server", instance_uuid=instance_uuid,
-                           flavor=flavor, migration_type=migration_type)
+                           flavor=flavor, migration_type=migration_type,
+                           same_host=same_host)
 
     def confirm_resize(self, context: RequestContext, instance_uuid: str,
                        migration_uuid: str) -> None:

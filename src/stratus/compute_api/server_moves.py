@@ -77,9 +77,11 @@ def _schedule(compute: ComputeService, context: RequestContext, located: Located
     server = located.server
     migrate = _conductor(compute, server, "migrate_server")
     move_into_task(compute, context, located, action, MOVES[action])
+    resize = action == "resize"
     try:
         migrate(context, server["uuid"], flavor,
-                migration_store.RESIZE if action == "resize" else migration_store.MIGRATION)
+                migration_store.RESIZE if resize else migration_store.MIGRATION,
+                same_host=resize and compute.allow_resize_to_same_host)
     except NoValidHost as exc:
         raise MoveRefused(f"No valid host was found. {exc.reason}") from None
     except Exception:

@@ -34,3 +34,5 @@ class ComputeService:
     max_limit: int = 1000
     # [DEFAULT] service_down_time: seconds without a heartbeat before a service is down.
     service_down_time: float = 60
+    # [DEFAULT] allow_resize_to_same_host: a resize may stay on the server's host.
+    allow_resize_to_same_host: bool = False

@@ -27,6 +27,10 @@ default_opts = [
                  help="Virtual memory per physical memory (MEMORY_MB allocation_ratio)."),
     cfg.FloatOpt("disk_allocation_ratio", default=1.0, min=0.0001,
                  help="Virtual disk per physical disk (DISK_GB allocation_ratio)."),
+    cfg.BoolOpt("allow_resize_to_same_host", default=False,
+                help="Let a resize land on the server's own host (a cold migration never "
+                     "does). Off, as in Nova; a one-host cloud needs it to resize at all. "
+                     "Read by the compute API."),
     cfg.IntOpt("update_resources_interval", default=60, min=0,
                help="Seconds between the resource tracker's reports to Placement; "
                     "0 reports only at start."),
