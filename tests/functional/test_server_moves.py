@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
+import requests
 import sqlalchemy as sa
 from boot_helpers import Placement, boot, default_image, make_flavor, show, wait_for
 from compute_helpers import admin, demo, demo_project_id
@@ -57,7 +58,11 @@ def _migration(cloud, server_id: str) -> dict:
 
 
 def _allocations(placement: Placement, consumer: str) -> dict[str, dict]:
-    return {rp: entry["resources"] for rp, entry in placement.allocations(consumer).items()}
+    """The consumer's allocations on compute nodes: a server on a network with an IP pool
+    also holds an address there (tests/functional/test_ip_pools.py checks those)."""
+    hosts = {provider["uuid"] for provider in placement.providers()}
+    return {rp: entry["resources"] for rp, entry in placement.allocations(consumer).items()
+            if rp in hosts}
 
 
 def _sizes(flavor: dict) -> dict[str, int]:
@@ -72,10 +77,19 @@ def _wait_migration(cloud, server_id: str, status: str, timeout: float = 30) -> 
     return migration
 
 
-def _booted(cloud, name: str, flavor: dict, compute=None) -> dict:
+def _booted(cloud, name: str, flavor: dict, compute=None, networks="none") -> dict:
     compute = compute or demo(cloud)
-    server = boot(compute, name, flavor["id"], default_image(cloud, compute.token))
+    server = boot(compute, name, flavor["id"], default_image(cloud, compute.token),
+                  server={"networks": networks})
     return wait_for(compute, server["id"], "ACTIVE")
+
+
+def _port_hosts(cloud, server_id: str) -> list[str]:
+    """binding:host_id of the server's ports, as the network API has them."""
+    resp = requests.get(f"{cloud.url}/network/v2.0/ports", params={"device_id": server_id},
+                        headers={"X-Auth-Token": cloud.admin_token()})
+    assert resp.status_code == 200, resp.text
+    return [port["binding:host_id"] for port in resp.json()["ports"]]
 
 
 def _action(compute, server_id: str, body: dict):
@@ -125,19 +139,24 @@ def test_resize_then_revert_goes_back_to_the_source_with_the_old_flavor(cloud, f
     compute = demo(cloud)
     placement = Placement(cloud, admin(cloud).token)
     providers = _providers(cloud, placement)
-    server = _booted(cloud, "revert-me", flavors["small"])
+    server = _booted(cloud, "revert-me", flavors["small"], networks="auto")
     source = show(admin(cloud), server["id"])["OS-EXT-SRV-ATTR:host"]
+    assert _port_hosts(cloud, server["id"]) == [source]
     assert _action(compute, server["id"], {
         "resize": {"flavorRef": flavors["big"]["id"]}}).status_code == 202
     wait_for(compute, server["id"], "VERIFY_RESIZE")
     dest = show(admin(cloud), server["id"])["OS-EXT-SRV-ATTR:host"]
     migration = _migration(cloud, server["id"])
+    # The port followed the server to the destination, and the addresses with it.
+    assert _port_hosts(cloud, server["id"]) == [dest]
+    assert show(compute, server["id"])["addresses"] == server["addresses"] != {}
 
     reverted = _action(compute, server["id"], {"revertResize": None})
     assert reverted.status_code == 202, reverted.text
     back = wait_for(compute, server["id"], "ACTIVE")
     assert back["flavor"]["id"] == flavors["small"]["id"]
     assert show(admin(cloud), server["id"])["OS-EXT-SRV-ATTR:host"] == source
+    assert _port_hosts(cloud, server["id"]) == [source]
     assert _wait_migration(cloud, server["id"], "reverted")
     assert _allocations(placement, server["id"]) == {
         providers[source]: _sizes(flavors["small"])}
@@ -278,7 +297,7 @@ def test_evacuate_off_a_down_host_and_the_host_cleans_up_when_it_returns(cloud, 
     operator_211 = admin(cloud, "2.11")
     placement = Placement(cloud, operator.token)
     providers = _providers(cloud, placement)
-    server = _booted(cloud, "evacuate-me", flavors["small"])
+    server = _booted(cloud, "evacuate-me", flavors["small"], networks="auto")
     source = show(operator, server["id"])["OS-EXT-SRV-ATTR:host"]
 
     up = _action(operator, server["id"], {"evacuate": {}})
@@ -302,6 +321,7 @@ def test_evacuate_off_a_down_host_and_the_host_cleans_up_when_it_returns(cloud, 
         moved = wait_for(compute, server["id"], "ACTIVE")
         dest = show(operator, server["id"])["OS-EXT-SRV-ATTR:host"]
         assert dest != source and moved["id"] == server["id"]
+        assert _port_hosts(cloud, server["id"]) == [dest]
         migration = _wait_migration(cloud, server["id"], "done")
         assert migration["migration_type"] == "evacuation"
         assert _allocations(placement, server["id"]) == {

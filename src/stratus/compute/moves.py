@@ -34,7 +34,22 @@ def _flavor_columns(current: dict, old: dict | None = None) -> dict:
 
 class HostMoves:
     """Uses the manager's ``host``, ``nodename``, ``driver``, ``_store``, ``_placement``,
-    ``_lock``, ``_on_usage_change``."""
+    ``_network``, ``_lock``, ``_on_usage_change``."""
+
+    def _bind_ports_here(self, instance_uuid: str) -> list[dict]:
+        """The instance arrives on this host: its ports are bound here in Neutron and its
+        info cache rewritten (Nova's migrate_instance_finish). Raises if Neutron refuses,
+        failing the move."""
+        network_info = self._store.network_info(instance_uuid)
+        if not network_info:
+            return []
+        if self._network is None:
+            raise RuntimeError(f"No network service configured on {self.host}: the ports "
+                               f"of {instance_uuid} cannot be bound here")
+        network_info = self._network.rebind({"uuid": instance_uuid}, network_info,
+                                            self.host)
+        self._store.set_network_info(instance_uuid, network_info)
+        return network_info
 
     def _step(self, context: RequestContext, instance_uuid: str, event: str, work):
         """Run ``work()`` under the instance's lock inside action event ``event``; the
@@ -83,6 +98,7 @@ class HostMoves:
         def work():
             self._store.update(instance_uuid, {"task_state": "resize_finish"},
                                expected_task_state="resize_migrated")
+            self._bind_ports_here(instance_uuid)
             instance = self._store.get(instance_uuid)
             power_on = instance["vm_state"] != "stopped"
             self.driver.finish_migration(instance, disk_info, flavor, power_on)
@@ -130,6 +146,7 @@ class HostMoves:
             was_running = instance["power_state"] == power_state.RUNNING
             reverted = {**instance, "flavor": old,
                         **{key: old.get(key, instance.get(key)) for key in _SIZE_KEYS}}
+            self._bind_ports_here(instance_uuid)
             self.driver.finish_revert_migration(reverted, was_running)
             info = self.driver.get_info(reverted)
             self._store.update(instance_uuid, {
@@ -153,7 +170,12 @@ class HostMoves:
             self._store.update(instance_uuid, {"task_state": "rebuild_spawning"},
                                expected_task_state="rebuilding")
             if evacuated_from:
-                self.driver.spawn({**instance, "host": self.host}, image_meta)
+                network_info = self._bind_ports_here(instance_uuid)
+                here = {**instance, "host": self.host}
+                if self._spawn_takes_network:
+                    self.driver.spawn(here, image_meta, network_info=network_info)
+                else:
+                    self.driver.spawn(here, image_meta)
             else:
                 self.driver.rebuild(instance, image_meta)
             if stay_stopped:

@@ -78,6 +78,22 @@ class NetworkAllocator:
         request = {"network_id": network_id, "port_id": port_id, "fixed_ip": fixed_ip}
         return self.allocate(context, instance, [request], host)[0]
 
+    def rebind(self, instance: dict, network_info: list[dict], host: str) -> list[dict]:
+        """The instance's ports bound to ``host`` (it moved there): the new network info.
+        A port that is gone meanwhile is dropped from it."""
+        if not network_info:
+            return []
+        admin = self.clients.admin()
+        bound = []
+        for port in network_info:
+            try:
+                bound.append(admin.update_port(port["id"], **{"binding:host_id": host}))
+            except NeutronNotFound:
+                LOG.warning("Port %s of %s is gone; it is not moved to %s", port["id"],
+                            instance["uuid"], host)
+        return self.network_info(admin, bound, preserved=[
+            p["id"] for p in network_info if p.get("preserve_on_delete")])
+
     @staticmethod
     def binding(instance: dict, host: str) -> dict:
         return {"device_id": instance["uuid"],
