@@ -304,6 +304,13 @@ def test_evacuate_off_a_down_host_and_the_host_cleans_up_when_it_returns(cloud, 
     assert up.status_code == 400
     assert up.json()["badRequest"]["message"] == f"Compute service of {source} is still in use."
     assert _action(compute, server["id"], {"evacuate": {}}).status_code == 403
+    # onSharedStorage goes at 2.14: below, the body is fine (and the host still up).
+    shared = {"evacuate": {"onSharedStorage": False}}
+    old = _action(admin(cloud, "2.13"), server["id"], shared)
+    assert old.status_code == 400 and "still in use" in old.json()["badRequest"]["message"]
+    new = _action(admin(cloud, "2.14"), server["id"], shared)
+    assert new.status_code == 400
+    assert "'onSharedStorage' was unexpected" in new.json()["badRequest"]["message"]
 
     agents = cloud.aio.rpc_services.agents
     agents.stop_agent(source)

@@ -152,7 +152,7 @@ ROUTES = [
           # The rebuild answer is the server's view, which these checks shape.
           checks={"POST": {"unlock_override": f"{P}:os-lock-server:unlock:unlock_override",
                            **_SERVER_VIEW_CHECKS}},
-          specs={"POST": Spec(body=server_action_schemas.action)}),
+          specs={"POST": Spec(body=server_action_schemas.ACTION)}),
     Route(f"{SERVER}/metadata",
           {"GET": server_details.list_metadata, "POST": server_details.create_metadata,
            "PUT": server_details.replace_metadata},

@@ -39,7 +39,7 @@ def _compute_rpc(req: Request, server_id: str):
 
 
 def server_action(req: Request, resp, server_id: str) -> None:
-    body = json_body(req, schemas.action)
+    body = json_body(req, schemas.action_2_14 if want(req, "2.14") else schemas.action)
     key = next(iter(body))
     located = _server(req, server_id, key)
     try:

@@ -1,13 +1,20 @@
-"""Request bodies of POST /servers/{server_id}/action: one key, naming the action."""
+"""Request bodies of POST /servers/{server_id}/action: one key, naming the action.
+
+``evacuate`` loses ``onSharedStorage`` at 2.14 (Nova finds out for itself from then on),
+so the body schema is versioned: ``ACTION`` for the route's Spec.
+"""
+
+import copy
 
 from stratus.common.wsgi.body import Schema
+from stratus.common.wsgi.spec import Versioned
 from stratus.compute_api.schemas import METADATA, NAME
 
 _NOTHING = {"type": "null"}
 _FLAVOR_REF = {"type": ["string", "integer"], "minLength": 1}
 _LOCK = {"type": ["null", "object"], "properties": {}, "additionalProperties": False}
 
-action = Schema({
+_ACTIONS = {
     "type": "object",
     "properties": {
         "reboot": {"type": "object",
@@ -55,4 +62,15 @@ action = Schema({
                                       "pattern": "^-?[0-9]+$", "minimum": -1}},
             "additionalProperties": False},
     },
-    "minProperties": 1, "maxProperties": 1, "additionalProperties": False})
+    "minProperties": 1, "maxProperties": 1, "additionalProperties": False}
+
+
+def _without_shared_storage(body: dict) -> dict:
+    body = copy.deepcopy(body)
+    del body["properties"]["evacuate"]["properties"]["onSharedStorage"]
+    return body
+
+
+action = Schema(_ACTIONS)
+action_2_14 = Schema(_without_shared_storage(_ACTIONS))
+ACTION = (Versioned(action, None, "2.13"), Versioned(action_2_14, "2.14"))
