@@ -22,7 +22,7 @@ HISTORY: list[tuple[str, str]] = [
     ("2.11", "os-services: forced_down is shown and can be set with force-down."),
     ("2.12", "Virtual interfaces show net_id (not served here)."),
     ("2.13", "Server groups show project_id and user_id."),
-    ("2.14", "Evacuate changes (not served here)."),
+    ("2.14", "Evacuate answers without adminPass and refuses onSharedStorage."),
     ("2.15", "Server groups accept soft-affinity and soft-anti-affinity."),
     ("2.16", "Servers show host_status to admins."),
     ("2.17", "trigger_crash_dump action (not served here)."),
