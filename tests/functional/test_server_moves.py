@@ -344,3 +344,58 @@ def test_evacuate_off_a_down_host_and_the_host_cleans_up_when_it_returns(cloud, 
     assert _allocations(placement, migration["uuid"]) == {}
     assert placement.usages(providers[source]).get("MEMORY_MB", 0) == 0
     assert compute.delete(f"/servers/{server['id']}").status_code == 204
+
+
+def test_evacuate_force_2_29_takes_a_host_the_filters_refuse(cloud, flavors):
+    """A disabled host fails ComputeFilter: from 2.29 a named host is checked by the filters
+    unless ``force``; below 2.29 a named host is forced, as in Nova."""
+    compute, operator = demo(cloud), admin(cloud)
+    operator_211, operator_229 = admin(cloud, "2.11"), admin(cloud, "2.29")
+    placement = Placement(cloud, operator.token)
+    providers = _providers(cloud, placement)
+    server = _booted(cloud, "force-me", flavors["small"])
+    source = show(operator, server["id"])["OS-EXT-SRV-ATTR:host"]
+    target = sorted(host for host in providers if host != source)[0]
+
+    agents = cloud.aio.rpc_services.agents
+    agents.stop_agent(source)
+    assert operator_211.put("/os-services/force-down", {
+        "host": source, "binary": "nova-compute", "forced_down": True}).status_code == 200
+    assert operator.put("/os-services/disable", {
+        "host": target, "binary": "nova-compute"}).status_code == 200
+    try:
+        unnamed = _action(operator_229, server["id"], {"evacuate": {"force": True}})
+        assert unnamed.status_code == 400
+        assert unnamed.json()["badRequest"]["message"] == \
+            "Can't force to a non-provided destination"
+        assert _action(operator, server["id"], {"evacuate": {"force": True}}).status_code \
+            == 400  # at 2.38 too; below 2.29 the key is unknown
+        assert _action(admin(cloud, "2.28"), server["id"], {
+            "evacuate": {"host": target, "force": True}}).status_code == 400
+
+        checked = _action(operator_229, server["id"], {"evacuate": {"host": target}})
+        assert checked.status_code == 200, checked.text
+        refused = _wait_migration(cloud, server["id"], "error")
+        assert refused["migration_type"] == "evacuation"
+        stays = show(operator, server["id"])
+        assert (stays["OS-EXT-SRV-ATTR:host"], stays["OS-EXT-STS:task_state"]) == (source, None)
+        assert _allocations(placement, server["id"]) == {
+            providers[source]: _sizes(flavors["small"])}
+
+        forced = _action(operator_229, server["id"], {
+            "evacuate": {"host": target, "force": "true"}})
+        assert forced.status_code == 200, forced.text
+        wait_for(compute, server["id"], "ACTIVE")
+        migration = _wait_migration(cloud, server["id"], "done")
+        assert migration["dest_compute"] == target
+        assert show(operator, server["id"])["OS-EXT-SRV-ATTR:host"] == target
+        assert _allocations(placement, server["id"]) == {
+            providers[target]: _sizes(flavors["small"])}
+    finally:
+        operator.put("/os-services/enable", {"host": target, "binary": "nova-compute"})
+        operator_211.put("/os-services/force-down", {
+            "host": source, "binary": "nova-compute", "forced_down": False})
+        agents.agents.pop(source)
+        agents.add(source)
+    assert _wait_migration(cloud, server["id"], "completed")["uuid"] == migration["uuid"]
+    assert compute.delete(f"/servers/{server['id']}").status_code == 204

@@ -81,6 +81,8 @@ class ConductorRPC:
                           migration_uuid=migration_uuid)
 
     def evacuate_server(self, context: RequestContext, instance_uuid: str,
-                        migration_uuid: str, host: str | None, image_meta: dict) -> None:
+                        migration_uuid: str, host: str | None, image_meta: dict,
+                        force: bool = False) -> None:
         self._client.cast(context, "evacuate_server", instance_uuid=instance_uuid,
-                          migration_uuid=migration_uuid, host=host, image_meta=image_meta)
+                          migration_uuid=migration_uuid, host=host, image_meta=image_meta,
+                          force=force)

@@ -226,8 +226,10 @@ def rebuild(compute: ComputeService, rpc, context: RequestContext, located: Loca
 
 
 def evacuate(compute: ComputeService, context: RequestContext, located: Located,
-             host: str | None) -> str:
-    """Rebuild the server on another host because its own is down; the admin password."""
+             host: str | None, *, force: bool = False) -> str:
+    """Rebuild the server on another host because its own is down; the admin password.
+    ``force``: the scheduler's filters do not judge ``host`` (Placement still must have
+    room on it)."""
     server = located.server
     check_state(server, "evacuate", MOVES["evacuate"])
     source = host_of(located)
@@ -261,5 +263,6 @@ def evacuate(compute: ComputeService, context: RequestContext, located: Located,
     if migration is None:
         with compute.cells.engine(located.cell).connect() as conn:
             raise _refusal("evacuate", instance_store.get(conn, server["uuid"]), transition)
-    start(context, server["uuid"], migration["uuid"], host, {"id": server.get("image_ref")})
+    start(context, server["uuid"], migration["uuid"], host, {"id": server.get("image_ref")},
+          force=force)
     return secrets.token_urlsafe(9)

@@ -37,7 +37,7 @@ HISTORY: list[tuple[str, str]] = [
     ("2.26", "Server tags, and the tags/tags-any/not-tags/not-tags-any list filters."),
     ("2.27", "The OpenStack-API-Version: compute X.Y header."),
     ("2.28", "Hypervisors show cpu_info as an object."),
-    ("2.29", "Evacuate force (not served here)."),
+    ("2.29", "Evacuate takes force; a named host is checked by the filters unless forced."),
     ("2.30", "Live migrate force (not served here)."),
     ("2.31", "Console auth tokens (not served here)."),
     ("2.32", "Device tags on networks at create."),

@@ -144,9 +144,11 @@ class MoveTasks:
     # --- evacuation ---------------------------------------------------------------------
 
     def evacuate_server(self, context: RequestContext, instance_uuid: str,
-                        migration_uuid: str, host: str | None, image_meta: dict) -> None:
+                        migration_uuid: str, host: str | None, image_meta: dict,
+                        force: bool = False) -> None:
         """Cast by the API once the source host is down: rebuild the server elsewhere
-        (on ``host`` if given). Without a host it stays where it was, with a fault."""
+        (on ``host`` if given, past the filters when ``force``). Without a host it stays
+        where it was, with a fault."""
         cell = self._moving_cell(instance_uuid)
         with self._cells.engine(cell).connect() as conn:
             instance = instance_store.get(conn, instance_uuid)
@@ -154,7 +156,7 @@ class MoveTasks:
         try:
             selection = self._schedule_move(context, instance, migration, instance["flavor"],
                                             cell, ignore_hosts=[instance["host"]],
-                                            force_host=host)
+                                            force_host=host, skip_filters=force)
         except (NoValidHost, MoveFailed) as exc:
             self._move_refused(cell, instance_uuid, migration_uuid, exc, fault=True)
             return
@@ -189,7 +191,7 @@ class MoveTasks:
 
     def _schedule_move(self, context: RequestContext, instance: dict, migration: dict,
                        flavor: dict, cell, *, ignore_hosts: list[str],
-                       force_host: str | None = None) -> dict:
+                       force_host: str | None = None, skip_filters: bool = False) -> dict:
         """Hand the source allocation to the migration, then claim a destination in the
         server's cell for the instance; the selection of the destination."""
         try:
@@ -201,6 +203,7 @@ class MoveTasks:
         spec = self._load_spec(instance)
         spec.update(flavor=flavor, ignore_hosts=ignore_hosts, cell_uuid=cell.uuid,
                     force_hosts=[force_host] if force_host else [],
+                    skip_filters=bool(force_host and skip_filters),
                     num_instances=1, instance_uuid=instance["uuid"],
                     project_id=instance["project_id"], user_id=instance["user_id"])
         try:

@@ -176,7 +176,11 @@ class SchedulerManager:
     def _place(self, instance_uuid: str, request_spec: dict, scheduling: Scheduling,
                hosts: list[host_state.HostState]
                ) -> tuple[_Placed, list[host_state.HostState]]:
-        ranked = self._ordered(self._passing(hosts, scheduling), scheduling)
+        # A forced host (evacuate with force) is not judged by the filters, as in Nova;
+        # Placement still has to find room on it.
+        if not request_spec.get("skip_filters"):
+            hosts = self._passing(hosts, scheduling)
+        ranked = self._ordered(hosts, scheduling)
         refused = 0
         for index, host in enumerate(ranked):
             allocation_request = host.allocation_requests[0]

@@ -1,7 +1,8 @@
 """Request bodies of POST /servers/{server_id}/action: one key, naming the action.
 
-``evacuate`` loses ``onSharedStorage`` at 2.14 (Nova finds out for itself from then on),
-so the body schema is versioned: ``ACTION`` for the route's Spec.
+``evacuate`` loses ``onSharedStorage`` at 2.14 (Nova finds out for itself from then on)
+and gains ``force`` at 2.29, so the body schema is versioned: ``ACTION`` for the route's
+Spec, ``for_version`` for the handler.
 """
 
 import copy
@@ -65,12 +66,31 @@ _ACTIONS = {
     "minProperties": 1, "maxProperties": 1, "additionalProperties": False}
 
 
-def _without_shared_storage(body: dict) -> dict:
-    body = copy.deepcopy(body)
-    del body["properties"]["evacuate"]["properties"]["onSharedStorage"]
+# Nova's boolean: JSON true/false or one of its spellings as a string.
+_BOOLEAN = {"type": ["boolean", "string"],
+            "enum": [True, False, "True", "TRUE", "true", "1", "ON", "On", "on", "YES",
+                     "Yes", "yes", "y", "t", "False", "FALSE", "false", "0", "OFF", "Off",
+                     "off", "NO", "No", "no", "n", "f"]}
+TRUE = frozenset({True, "True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes",
+                  "y", "t"})
+
+
+def _evacuate(changes) -> dict:
+    body = copy.deepcopy(_ACTIONS)
+    changes(body["properties"]["evacuate"]["properties"])
     return body
 
 
 action = Schema(_ACTIONS)
-action_2_14 = Schema(_without_shared_storage(_ACTIONS))
-ACTION = (Versioned(action, None, "2.13"), Versioned(action_2_14, "2.14"))
+action_2_14 = Schema(_evacuate(lambda props: props.pop("onSharedStorage")))
+action_2_29 = Schema(_evacuate(lambda props: (props.pop("onSharedStorage"),
+                                              props.update(force=_BOOLEAN))))
+ACTION = (Versioned(action, None, "2.13"), Versioned(action_2_14, "2.14", "2.28"),
+          Versioned(action_2_29, "2.29"))
+
+
+def for_version(want) -> Schema:
+    """The action schema of a request; ``want(version)``: is it at least that version."""
+    if want("2.29"):
+        return action_2_29
+    return action_2_14 if want("2.14") else action
