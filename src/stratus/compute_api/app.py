@@ -21,6 +21,7 @@ from stratus.compute_api.handlers import (
     images,
     instance_actions,
     keypairs,
+    migrations,
     quotas,
     server_actions,
     server_details,
@@ -34,6 +35,7 @@ from stratus.compute_api.schemas import aggregates as aggregate_schemas
 from stratus.compute_api.schemas import flavors as flavor_schemas
 from stratus.compute_api.schemas import interfaces as interface_schemas
 from stratus.compute_api.schemas import keypairs as keypair_schemas
+from stratus.compute_api.schemas import migrations as migration_schemas
 from stratus.compute_api.schemas import quotas as quota_schemas
 from stratus.compute_api.schemas import server_actions as server_action_schemas
 from stratus.compute_api.schemas import server_groups as group_schemas
@@ -256,6 +258,16 @@ ROUTES = [
     Route(f"{SERVER}/os-instance-actions/{{request_id}}", {"GET": instance_actions.show_action},
           rules={"GET": f"{P}:os-instance-actions:show"},
           checks={"GET": {"events": f"{P}:os-instance-actions:events"}}),
+    # --- migrations: every cell's records (admins), a server's live migrations (2.23)
+    Route(f"{V}/os-migrations", {"GET": migrations.list_migrations},
+          rules={"GET": f"{P}:os-migrations:index"},
+          specs={"GET": Spec(query=migration_schemas.list_query)}),
+    Route(f"{SERVER}/migrations", {"GET": migrations.list_server_migrations},
+          rules={"GET": f"{P}:servers:migrations:index"},
+          specs={"GET": Spec(min_version="2.23")}),
+    Route(f"{SERVER}/migrations/{{migration_id}}", {"GET": migrations.show_server_migration},
+          rules={"GET": f"{P}:servers:migrations:show"},
+          specs={"GET": Spec(min_version="2.23")}),
     # --- server groups
     Route(f"{V}/os-server-groups",
           {"GET": server_groups.list_groups, "POST": server_groups.create_group},

@@ -31,7 +31,8 @@ HISTORY: list[tuple[str, str]] = [
     ("2.20", "Volume attach for shelved servers (not served here)."),
     ("2.21", "Instance actions of deleted servers can be read."),
     ("2.22", "Force-complete live migration (not served here)."),
-    ("2.23", "Server migrations list (not served here)."),
+    ("2.23", "os-migrations shows migration_type; a server's in-progress live migrations "
+             "(none: live migration is not served)."),
     ("2.24", "Abort live migration (not served here)."),
     ("2.25", "Live migration block_migration=auto (not served here)."),
     ("2.26", "Server tags, and the tags/tags-any/not-tags/not-tags-any list filters."),

@@ -132,6 +132,12 @@ rules = [
     _rule("os-instance-actions:list", READER, "List the actions done to a server."),
     _rule("os-instance-actions:show", READER, "Show one action done to a server."),
     _rule("os-instance-actions:events", ADMIN, "See the events of an action."),
+    # migrations
+    _rule("os-migrations:index", ADMIN, "List the migrations of every cell."),
+    _rule("servers:migrations:index", ADMIN,
+          "List a server's in-progress live migrations (2.23)."),
+    _rule("servers:migrations:show", ADMIN,
+          "Show one in-progress live migration of a server (2.23)."),
     # server groups
     _rule("os-server-groups:index", READER, "List the project's server groups."),
     _rule("os-server-groups:index:all_projects", ADMIN, "List every project's server groups."),

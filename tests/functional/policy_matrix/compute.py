@@ -7,8 +7,9 @@ needs (stopped, paused, suspended, locked), so an action's row meets policy, nev
 for state. Images for the image proxy are made through the image API
 (``compute_helpers.ensure_image``), private to the owning project. Flavors, aggregates and
 the extra compute host ``matrix-host`` (service and node rows, no agent) are the cloud
-admin's. Everything a row changes or deletes is made fresh per call. A factory never needs
-the rule of the rows that use it (the override test denies it).
+admin's. A live migration, which Stratus does not serve, is a record written into cell1
+as Nova's conductor writes one. Everything a row changes or deletes is made fresh per
+call. A factory never needs the rule of the rows that use it (the override test denies it).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from personas import World
 
 from stratus.cells import mappings
 from stratus.cells.schema_api import utcnow
-from stratus.cells.schema_cell import instances
+from stratus.cells.schema_cell import instances, migrations
 
 VERSION = {"OpenStack-API-Version": "compute 2.38"}
 FLAVOR = "matrix-tiny"
@@ -139,6 +140,19 @@ def resized_server_id(world: World, persona: str) -> str:
     """A server its member resized to ``{bigger_flavor_id}``, waiting in VERIFY_RESIZE on
     the matrix cloud's other fake host."""
     return _acted_on(world, persona, {"resize": {"flavorRef": BIGGER}}, "resized")
+
+
+def live_migrating_server_id(world: World, persona: str) -> str:
+    """An ACTIVE server with a running live migration recorded in cell1, as Nova's
+    conductor records one (Stratus serves no live migration); ``{live_migration_id}`` is
+    that record's id."""
+    server = new_server_id(world, persona)
+    with cell_engine(world.cloud).begin() as conn:
+        world.values["live_migration_id"] = str(conn.execute(sa.insert(migrations).values(
+            uuid=str(uuid.uuid4()), instance_uuid=server, migration_type="live-migration",
+            status="running", source_compute=HOST, dest_compute=HOST,
+            created_at=utcnow())).inserted_primary_key[0])
+    return server
 
 
 def locked_server_id(world: World, persona: str) -> str:
@@ -275,6 +289,7 @@ FACTORIES = {
     "bigger_flavor_id": bigger_flavor_id,
     "boot_image_id": boot_image_id,
     "resized_server_id": resized_server_id,
+    "live_migrating_server_id": live_migrating_server_id,
     "admin_locked_server_id": admin_locked_server_id,
     "proxied_image_id": proxied_image_id,
     "new_private_flavor_id": new_private_flavor_id,
