@@ -315,3 +315,170 @@ def test_only_an_admin_lists_every_projects_quotas(admin, demo):
     assert admin.get("/quotas").status_code == 200
     message = error(demo.get("/quotas"), 403, "AdminRequired")
     assert "Only admin can view or configure quota" in message
+
+
+# --- paging with filters on computed attributes (limit, marker, page_reverse) -------------
+
+def _pages(net: Network, path: str, plural: str, *, reverse: bool) -> list[list[str]]:
+    """Follow ``next`` (or, in reverse, ``previous``) links from ``path`` to the end; the
+    pages' ids in list order. Each page carries the link Neutron always gives."""
+    url, pages = net.base + path + ("&page_reverse=True" if reverse else ""), []
+    always, follow = ("next", "previous") if reverse else ("previous", "next")
+    while True:
+        body = requests.get(url, headers={"X-Auth-Token": net.token}).json()
+        links = {link["rel"]: link["href"] for link in body[f"{plural}_links"]}
+        assert always in links, body[f"{plural}_links"]
+        ids = [item["id"] for item in body[plural]]
+        pages.insert(0, ids) if reverse else pages.append(ids)
+        if follow not in links:
+            return pages
+        url = links[follow]
+
+
+def _assert_exact(pages: list[list[str]], expected: list[str], limit: int, *,
+                  reverse: bool) -> None:
+    """Every page full but the far end's, and each match exactly once, in order."""
+    inner = pages[1:] if reverse else pages[:-1]
+    assert all(len(page) == limit for page in inner), [len(p) for p in pages]
+    assert sum(pages, []) == expected
+
+
+@pytest.fixture(scope="module")
+def thirty(demo):
+    """Thirty networks with a subnet each, every third subnet with DNS server
+    10.123.0.53; thirty ports on one more network, every third in group ``third``."""
+    nets = demo.post("/networks", {"networks": [{"name": f"thirty-{i}"} for i in range(30)]}
+                     ).json()["networks"]
+    subs = demo.post("/subnets", {"subnets": [
+        {"network_id": n["id"], "ip_version": 4, "cidr": f"10.123.{i}.0/24",
+         "dns_nameservers": ["10.123.0.53"] if i % 3 == 0 else []}
+        for i, n in enumerate(nets)]}).json()["subnets"]
+    group = demo.create("security_group", name="third")
+    holder = demo.create("network", name="thirty-ports")
+    made = demo.post("/ports", {"ports": [
+        {"network_id": holder["id"], "name": f"thirty-{i}",
+         **({"security_groups": [group["id"]]} if i % 3 == 0 else {})}
+        for i in range(30)]}).json()["ports"]
+    return {"networks": [n["id"] for n in nets[::3]], "subnets": [s["id"] for s in subs[::3]],
+            "group": group["id"], "ports": [p["id"] for p in made[::3]]}
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["forward", "page_reverse"])
+def test_paging_networks_by_subnets_returns_every_match_once(demo, thirty, reverse):
+    """``subnets`` is computed: it was matched after the SQL limit, so a page of five held
+    the few matches among six networks read, and paging stopped early."""
+    path = "/networks?" + "&".join(f"subnets={s}" for s in thirty["subnets"]) + "&limit=5"
+    _assert_exact(_pages(demo, path, "networks", reverse=reverse), thirty["networks"], 5,
+                  reverse=reverse)
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["forward", "page_reverse"])
+def test_paging_ports_by_security_group_returns_every_match_once(demo, thirty, reverse):
+    path = f"/ports?security_groups={thirty['group']}&limit=5"
+    _assert_exact(_pages(demo, path, "ports", reverse=reverse), thirty["ports"], 5,
+                  reverse=reverse)
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["forward", "page_reverse"])
+def test_paging_subnets_by_dns_nameservers_returns_every_match_once(demo, thirty, reverse):
+    """dns_nameservers is matched on rendered documents, read until the page is full."""
+    path = "/subnets?dns_nameservers=10.123.0.53&limit=5"
+    _assert_exact(_pages(demo, path, "subnets", reverse=reverse), thirty["subnets"], 5,
+                  reverse=reverse)
+
+
+def test_page_reverse_gives_the_items_before_the_marker(demo, thirty):
+    """``previous`` carries ``page_reverse=True``: following it goes back, not on."""
+    wanted = thirty["subnets"]
+    path = f"/subnets?dns_nameservers=10.123.0.53&limit=3&marker={wanted[5]}"
+    body = demo.get(path).json()
+    assert [s["id"] for s in body["subnets"]] == wanted[6:9]
+    links = {link["rel"]: link["href"] for link in body["subnets_links"]}
+    assert links["previous"].endswith(f"&limit=3&marker={wanted[6]}&page_reverse=True")
+    back = requests.get(links["previous"], headers={"X-Auth-Token": demo.token}).json()
+    assert [s["id"] for s in back["subnets"]] == wanted[3:6]
+
+
+def test_an_unknown_marker_is_404_of_the_markers_kind(demo, admin):
+    missing = str(uuid.uuid4())
+    message = error(demo.get(f"/networks?limit=2&marker={missing}"), 404, "NetworkNotFound")
+    assert message == f"Network {missing} could not be found."
+    body = demo.get(f"/ports?limit=2&marker={missing}").json()
+    assert body == {"NeutronError": {"type": "PortNotFound", "detail": "",
+                                     "message": f"Port {missing} could not be found."}}
+    hidden = admin.create("network", name="marker-hidden")
+    error(demo.get(f"/networks?limit=2&marker={hidden['id']}"), 404, "NetworkNotFound")
+    # Without a limit Neutron does not page, and reads no marker.
+    assert demo.get(f"/networks?marker={missing}").status_code == 200
+
+
+def test_tags_and_timestamps_filter_before_the_limit(demo, thirty):
+    net = demo.get(f"/networks/{thirty['networks'][0]}").json()["network"]
+    same = demo.get(f"/networks?created_at={net['created_at']}").json()["networks"]
+    assert net["id"] in {n["id"] for n in same}
+    assert {n["created_at"] for n in same} == {net["created_at"]}
+    page = demo.get(f"/networks?created_at={net['created_at']}&limit=1").json()
+    assert len(page["networks"]) == 1
+    assert demo.get("/networks?tags=blue&limit=5").json()["networks"] == []
+
+
+# --- status codes as Neutron's exception classes give them ------------------------------
+
+def test_bad_allocation_pools_and_prefix_lengths_are_400(demo, admin):
+    """OutOfBoundsAllocationPool and Min/MaxPrefixSubnetAllocationError are BadRequests in
+    Neutron; overlapping pools and a pool holding the gateway stay conflicts (409)."""
+    net = demo.create("network", name="pools")
+    body = {"network_id": net["id"], "ip_version": 4, "cidr": "10.124.0.0/24"}
+    error(demo.post("/subnets", {"subnet": {**body, "allocation_pools": [
+        {"start": "10.124.0.10", "end": "10.124.1.5"}]}}), 400, "OutOfBoundsAllocationPool")
+    error(demo.post("/subnets", {"subnet": {**body, "allocation_pools": [
+        {"start": "10.124.0.10", "end": "10.124.0.20"},
+        {"start": "10.124.0.15", "end": "10.124.0.30"}]}}), 409, "OverlappingAllocationPools")
+    error(demo.post("/subnets", {"subnet": {**body, "allocation_pools": [
+        {"start": "10.124.0.1", "end": "10.124.0.20"}]}}), 409,
+        "GatewayConflictWithAllocationPools")
+    pool = admin.create("subnetpool", name="bounded", prefixes=["10.125.0.0/16"],
+                        default_prefixlen=24, min_prefixlen=20, max_prefixlen=26, shared=True)
+    carve = {"network_id": net["id"], "ip_version": 4, "subnetpool_id": pool["id"]}
+    error(demo.post("/subnets", {"subnet": {**carve, "prefixlen": 28}}), 400,
+          "MaxPrefixSubnetAllocationError")
+    error(demo.post("/subnets", {"subnet": {**carve, "prefixlen": 18}}), 400,
+          "MinPrefixSubnetAllocationError")
+    error(demo.post("/subnets", {"subnet": {**carve, "cidr": "10.126.0.0/24"}}), 400,
+          "IllegalSubnetPoolPrefixBounds")
+
+
+def test_security_groups_on_a_port_without_port_security_is_400(demo):
+    """PortSecurityAndIPRequiredForSecurityGroups is an InvalidInput in Neutron."""
+    net = demo.create("network", name="no-port-security")
+    group = demo.create("security_group", name="unwanted")
+    message = error(demo.post("/ports", {"port": {
+        "network_id": net["id"], "port_security_enabled": False,
+        "security_groups": [group["id"]]}}), 400,
+        "PortSecurityAndIPRequiredForSecurityGroups")
+    assert message == ("Port security must be enabled and port must have an IP address in "
+                       "order to use security groups.")
+
+
+def test_a_routers_ports_leave_only_through_the_router(demo, admin):
+    """DELETE /ports of a router's interface or gateway port is 409 ServicePortInUse, as
+    Neutron's prevent_l3_port_deletion answers; remove_router_interface removes it."""
+    net = demo.create("network", name="routed-ports")
+    sub = demo.create("subnet", network_id=net["id"], ip_version=4, cidr="10.127.0.0/24")
+    [public] = demo.get("/networks?router:external=True").json()["networks"]
+    router = demo.create("router", name="keeps-ports",
+                         external_gateway_info={"network_id": public["id"]})
+    info = demo.put(f"/routers/{router['id']}/add_router_interface",
+                    {"subnet_id": sub["id"]}).json()
+    message = error(demo.delete(f"/ports/{info['port_id']}"), 409, "ServicePortInUse")
+    assert message == (f"Port {info['port_id']} cannot be deleted directly via the port "
+                       f"API: has device owner network:router_interface.")
+    assert demo.get(f"/ports/{info['port_id']}").status_code == 200
+    demo.put(f"/routers/{router['id']}/remove_router_interface", {"subnet_id": sub["id"]})
+    error(demo.get(f"/ports/{info['port_id']}"), 404, "PortNotFound")
+    # The gateway port is on the admin's external network: only the admin sees it.
+    [gateway] = admin.get(f"/ports?device_id={router['id']}"
+                          "&device_owner=network:router_gateway").json()["ports"]
+    error(admin.delete(f"/ports/{gateway['id']}"), 409, "ServicePortInUse")
+    demo.put(f"/routers/{router['id']}", {"router": {"external_gateway_info": {}}})
+    error(admin.get(f"/ports/{gateway['id']}"), 404, "PortNotFound")

@@ -7,8 +7,10 @@ network_opts = [
                help="The VIF type the all-in-one's mechanism answers for a port bound to a "
                     "host: 'bridge' (Linux bridge brq<network id>) or 'ovs' (br-int, "
                     "netdev datapath)."),
-    cfg.IntOpt("pagination_max_limit", default=1000, min=-1,
-               help="The most items one list page returns; -1 for no limit."),
+    cfg.IntOpt("pagination_max_limit", default=-1, min=-1,
+               help="The most items one list page returns; -1 (Neutron's default) for "
+                    "no limit. When set, every list is paged at most this many at a "
+                    "time, with next/previous links, as Neutron pages it."),
     cfg.StrOpt("base_mac", default="fa:16:3e:00:00:00",
                help="Generated MAC addresses keep its first three octets."),
     cfg.IntOpt("mac_generation_retries", default=16, min=1,

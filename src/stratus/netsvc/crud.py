@@ -46,6 +46,8 @@ class Ops:
     delete: Callable[[NetworkService, sa.Connection, dict, Viewer], None]
     # (row) -> the policy target beyond project_id (network:project_id of a port)
     target: Callable[[sa.Connection, dict], dict] | None = None
+    # attribute -> (query values) -> SQL predicate, for filters on computed attributes
+    # (a network's subnets), so they apply before the page is cut
     special_filters: dict[str, Callable[[list[str]], sa.ColumnElement]] = \
         field(default_factory=dict)
     # networks whose addresses a write of this row changes (IP pools follow them)
@@ -128,12 +130,9 @@ def list_handler(ops: Ops):
         query = listing.parse(_query_string(req), ops.resource, max_limit=max_limit,
                               extra_filters=tuple(ops.special_filters))
         with svc.engine.connect() as conn:
-            stmt = listing.select(ops.resource, query, ops.visible(viewer(req)),
-                                  special=ops.special_filters, conn=conn)
-            rows = [dict(r) for r in conn.execute(stmt).mappings()]
-            docs = ops.render(svc, conn, rows)
-        docs = listing.python_filters(ops.resource, query, docs,
-                                      skip=tuple(ops.special_filters))
+            docs = listing.collect(conn, ops.resource, query, ops.visible(viewer(req)),
+                                   lambda rows: ops.render(svc, conn, rows),
+                                   special=ops.special_filters)
         send(resp, listing.page(ops.resource, query, docs, _url(req, ops)))
     return handler
 

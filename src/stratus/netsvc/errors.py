@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from stratus.common.wsgi.errors import BadRequest, Conflict, Forbidden, NotFound
+from stratus.common.wsgi.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    ServiceUnavailable,
+)
 
 
 def not_found(kind: str, resource_id: str) -> NotFound:
@@ -85,3 +91,10 @@ def auto_allocation_failure(reason: str) -> Conflict:
 def invalid_request(kind: str, message: str) -> BadRequest:
     """A 400 Neutron names after its own exception class (``SecurityGroupInvalidPortRange``)."""
     return BadRequest(message, code=kind)
+
+
+def mac_generation_failure(network_id: str) -> ServiceUnavailable:
+    """No free MAC after the configured draws: Neutron's ``MacAddressGenerationFailure``
+    is a ``ServiceUnavailable`` (503), the client may try again."""
+    return ServiceUnavailable(f"Unable to generate unique mac on network {network_id}.",
+                              code="MacAddressGenerationFailure")

@@ -43,6 +43,7 @@ NETWORKS = Ops(
     render=lambda svc, conn, rows: networks.render(conn, rows),
     create=lambda svc, conn, values, me: networks.create(conn, values),
     update=_network_update, delete=_network_delete,
+    special_filters={"subnets": networks.subnet_filter},
     # Deleting a network deletes its subnets: their pools leave Placement with them.
     networks_of=lambda row: {row["id"]})
 
@@ -101,9 +102,10 @@ def _port_create(svc, conn, values, me):
     network = networks.get(conn, values["network_id"], me)
     groups = values.get("security_groups")
     if groups and not values.get("port_security_enabled", True):
-        raise errors.conflict("PortSecurityAndIPRequiredForSecurityGroups",
-                              "Port security must be enabled and port must have an IP "
-                              "address in order to use security groups.")
+        # An InvalidInput in Neutron (400), with its own message.
+        raise errors.invalid_request("PortSecurityAndIPRequiredForSecurityGroups",
+                                     "Port security must be enabled and port must have an "
+                                     "IP address in order to use security groups.")
     row = ports.create(conn, network, values, **svc.port_opts)
     if _wants_groups(values):
         if groups is None:
@@ -119,10 +121,16 @@ def _port_update(svc, conn, row, values, me):
         security_groups.set_port_groups(conn, row["id"], values["security_groups"], me)
 
 
+def _port_delete(svc, conn, row, me):
+    routers.prevent_port_deletion(conn, row)
+    ports.delete(conn, row["id"])
+
+
 PORTS = Ops(
     resources.PORT, ports.visible, ports.get, render=_render_ports, create=_port_create,
-    update=_port_update, delete=lambda svc, conn, row, me: ports.delete(conn, row["id"]),
-    target=_network_owner, special_filters={"fixed_ips": ports.fixed_ip_filter},
+    update=_port_update, delete=_port_delete,
+    target=_network_owner, special_filters={"fixed_ips": ports.fixed_ip_filter,
+                                          "security_groups": ports.security_group_filter},
     networks_of=lambda row: {row["network_id"]}, precheck=_on_usable_network("port"))
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Iterator
 
-from stratus.netsvc.errors import conflict, invalid_input
+from stratus.netsvc.errors import conflict, invalid_input, invalid_request
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -45,9 +45,10 @@ def check_pools(cidr: Network, pools: list[dict], gateway: str | None) -> list[d
         start, end = ipaddress.ip_address(pool["start"]), ipaddress.ip_address(pool["end"])
         if start.version != cidr.version or end.version != cidr.version \
                 or start not in cidr or end not in cidr:
-            raise conflict("OutOfBoundsAllocationPool",
-                           f"The allocation pool {pool['start']}-{pool['end']} spans beyond "
-                           f"the subnet cidr {cidr}.")
+            # A BadRequest in Neutron (400), unlike the two conflicts below.
+            raise invalid_request("OutOfBoundsAllocationPool",
+                                  f"The allocation pool {pool['start']}-{pool['end']} spans "
+                                  f"beyond the subnet cidr {cidr}.")
         if start > end:
             raise invalid_input(f"Invalid allocation pool {pool['start']}-{pool['end']}")
         spans.append((int(start), int(end), pool))

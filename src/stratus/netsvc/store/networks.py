@@ -30,6 +30,11 @@ def get(conn: sa.Connection, network_id: str, viewer: Viewer, *,
     return dict(row)
 
 
+def subnet_filter(values: list[str]) -> sa.ColumnElement:
+    """``subnets=<id>``: the networks holding any of those subnets."""
+    return n.id.in_(sa.select(s.subnets.c.network_id).where(s.subnets.c.id.in_(values)))
+
+
 def render(conn: sa.Connection, rows: list[dict]) -> list[dict]:
     """Network documents; the subnets of all of them in one query."""
     ids = [r["id"] for r in rows]

@@ -53,6 +53,12 @@ def fixed_ip_filter(values: list[str]) -> sa.ColumnElement:
     return sa.or_(*clauses)
 
 
+def security_group_filter(values: list[str]) -> sa.ColumnElement:
+    """``security_groups=<id>``: the ports in any of those groups."""
+    psg = s.port_security_groups.c
+    return pc.id.in_(sa.select(psg.port_id).where(psg.security_group_id.in_(values)))
+
+
 def render(conn: sa.Connection, rows: list[dict], binding: dict[str, tuple[str, dict]]
            ) -> list[dict]:
     """Port documents; addresses and groups of all of them in two queries.
@@ -136,8 +142,7 @@ def create(conn: sa.Connection, network: dict, values: dict, *, base_mac: str,
             if not _mac_taken(conn, network["id"], mac):
                 break
         else:
-            raise errors.conflict("MacAddressGenerationFailure", f"Unable to generate "
-                                  f"unique mac on network {network['id']}.")
+            raise errors.mac_generation_failure(network["id"])
     row = stamp({
         "project_id": values["project_id"], "network_id": network["id"],
         "name": values.get("name", ""), "description": values.get("description", ""),

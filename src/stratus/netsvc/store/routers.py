@@ -116,6 +116,22 @@ def interface_ports(conn: sa.Connection, router_id: str) -> list[str]:
         pc.device_id == router_id, pc.device_owner == INTERFACE_OWNER))]
 
 
+def prevent_port_deletion(conn: sa.Connection, port: dict) -> None:
+    """409 ``ServicePortInUse`` for a router's gateway or interface port: it leaves with
+    ``remove_router_interface`` or a cleared gateway. As Neutron's
+    ``prevent_l3_port_deletion``, a port without addresses, or whose router is gone, is
+    stale and may go."""
+    if port["device_owner"] not in (GATEWAY_OWNER, INTERFACE_OWNER):
+        return
+    if not ports.addresses_of(conn, port["id"]):
+        return
+    if conn.execute(sa.select(rc.id).where(rc.id == port["device_id"])).first() is None:
+        return
+    raise errors.conflict("ServicePortInUse", f"Port {port['id']} cannot be deleted "
+                          f"directly via the port API: has device owner "
+                          f"{port['device_owner']}.")
+
+
 def delete(conn: sa.Connection, router: dict) -> None:
     if interface_ports(conn, router["id"]):
         raise errors.conflict("RouterInUse", f"Router {router['id']} still has ports")

@@ -117,19 +117,25 @@ def _carve(conn: sa.Connection, pool: dict, values: dict) -> str:
     if values.get("cidr"):
         cidr = values["cidr"]
         if not ipam.within(cidr, prefixes):
-            raise errors.conflict("IllegalSubnetPoolPrefixBounds",
-                                  f"Cidr {cidr} is not within the prefixes of subnet pool "
-                                  f"{pool['id']}")
+            raise errors.invalid_request("IllegalSubnetPoolPrefixBounds",
+                                         f"Cidr {cidr} is not within the prefixes of "
+                                         f"subnet pool {pool['id']}")
         if any(ipaddress.ip_network(cidr).overlaps(ipaddress.ip_network(u)) for u in used):
             raise errors.conflict("PrefixUnavailable", f"Prefix {cidr} is not available "
                                   f"in subnet pool {pool['id']}")
         return cidr
     prefixlen = values.get("prefixlen", pool["default_prefixlen"])
-    if not pool["min_prefixlen"] <= prefixlen <= pool["max_prefixlen"]:
-        raise errors.conflict("IllegalSubnetPoolPrefixBounds",
-                              f"Illegal prefix bounds: prefixlen={prefixlen}, "
-                              f"base_prefixlen={pool['min_prefixlen']}, "
-                              f"max_prefixlen={pool['max_prefixlen']}")
+    # BadRequests in Neutron (subnet_alloc.SubnetAllocator.allocate_subnet).
+    if prefixlen > pool["max_prefixlen"]:
+        raise errors.invalid_request("MaxPrefixSubnetAllocationError",
+                                     f"Unable to allocate subnet with prefix length "
+                                     f"{prefixlen}, maximum allowed prefix is "
+                                     f"{pool['max_prefixlen']}.")
+    if prefixlen < pool["min_prefixlen"]:
+        raise errors.invalid_request("MinPrefixSubnetAllocationError",
+                                     f"Unable to allocate subnet with prefix length "
+                                     f"{prefixlen}, minimum allowed prefix is "
+                                     f"{pool['min_prefixlen']}.")
     cidr = ipam.next_prefix(prefixes, used, prefixlen)
     if cidr is None:
         raise errors.conflict("SubnetAllocationError",
