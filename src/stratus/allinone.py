@@ -6,7 +6,9 @@ serves on. On the first start it also bootstraps an admin and a demo account and
 ``service``, roles admin and service, as Nova's ``nova`` user) gives the compute side its
 Placement credentials. With ``fake_hosts`` set, the conductor, the scheduler and that many
 fake compute agents run in the process too, on the in-process RPC transport
-(``stratus.allinone_services``), once the HTTP server is listening.
+(``stratus.allinone_services``), once the HTTP server is listening. With
+``[DEFAULT] all_in_one_rpc_services = false`` (``--api-only``) the process serves the APIs
+alone and hands servers to a conductor, scheduler and agents run as separate processes.
 """
 
 from __future__ import annotations
@@ -20,14 +22,13 @@ import sqlalchemy as sa
 import yaml
 from oslo_config import cfg
 
-from stratus.allinone_services import InProcessServices
+from stratus.allinone_services import InProcessServices, RPCClients
 from stratus.cells import setup as cells_setup
 from stratus.cells.mappings import CellDatabases
 from stratus.common.db import Databases, migration
 from stratus.common.policy import Policy
 from stratus.common.wsgi.dispatch import PrefixDispatcher
 from stratus.compute_api import app as compute_app
-from stratus.compute_api import conductor_api
 from stratus.conf.database import DATABASES
 from stratus.identity import app as identity_app
 from stratus.identity import bootstrap, catalog, store
@@ -70,6 +71,8 @@ class AllInOne:
         self.databases = Databases(conf)
         self.base_url = bootstrap.public_base_url(conf)
         self.fake_hosts = fake_hosts
+        # The compute API's RPC: with in-process services, those services' own clients.
+        self.rpc_clients: RPCClients | None = None
         self.rpc_services: InProcessServices | None = None
         self.service_account: CloudEntry | None = None  # set by prepare()
         self.ip_pools: ip_pools.Publisher | None = None  # set by wsgi_app()
@@ -182,23 +185,29 @@ class AllInOne:
         })
 
     def _compute_service(self, policy: Policy):
-        """The compute API; with in-process services it hands servers to the conductor."""
+        """The compute API; with RPC services (here or elsewhere) it hands servers to the
+        conductor."""
         api_engine = self.databases.engine("api")
         with self.databases.engine("identity").connect() as conn:
             service_catalog = catalog.token_catalog(conn)
         # The compute API finds the image service in the catalog and calls it over HTTP.
-        if self.fake_hosts is None:
+        in_process = self.conf.all_in_one_rpc_services
+        if self.fake_hosts is None and in_process:
             return compute_app.make_service(self.conf, api_engine, policy,
                                             catalog=service_catalog)
         self._configure_placement_client()
         self._configure_neutron_client()
-        cells = CellDatabases(api_engine, cell_timeout_s=self.conf.cells.cell_timeout)
-        self.rpc_services = InProcessServices(self.conf, self.databases, cells,
-                                             self.fake_hosts, catalog=service_catalog)
+        cells = CellDatabases.from_conf(self.conf, api_engine)
+        if in_process:
+            self.rpc_services = InProcessServices(self.conf, self.databases, cells,
+                                                 self.fake_hosts, catalog=service_catalog)
+            self.rpc_clients = self.rpc_services
+        else:
+            self.rpc_clients = RPCClients(self.conf)
         return compute_app.make_service(
             self.conf, api_engine, policy, cells=cells,
-            compute_task_api=conductor_api.ConductorRPC(self.rpc_services.rpc),
-            compute_rpc=self.rpc_services.compute_rpc, placement=self.rpc_services.placement,
+            compute_task_api=self.rpc_clients.compute_task_api,
+            compute_rpc=self.rpc_clients.compute_rpc, placement=self.rpc_clients.placement,
             catalog=service_catalog)
 
     def _configure_placement_client(self) -> bool:
@@ -254,12 +263,12 @@ class AllInOne:
                 self.ip_pools.sync_all()
             except Exception:  # Placement elsewhere and down: the next change mends it
                 LOG.exception("Publishing the IP pools to Placement failed")
-        if self.rpc_services is not None:
-            self.rpc_services.start()
+        if self.rpc_clients is not None:
+            self.rpc_clients.start()
 
     def stop_services(self) -> None:
-        if self.rpc_services is not None:
-            self.rpc_services.stop()
+        if self.rpc_clients is not None:
+            self.rpc_clients.stop()
 
     # --- client files ---------------------------------------------------------------
 

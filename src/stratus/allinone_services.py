@@ -1,9 +1,12 @@
-"""The all-in-one's RPC services: conductor, scheduler and N fake compute agents in-process.
+"""The all-in-one's RPC side: the compute API's clients, and the services run in-process.
 
-They share one RPC transport (``fake://`` unless configured otherwise) with the compute
-API of the same process. Agents report to Placement over HTTP, so they start only once the
-all-in-one's HTTP server is listening; the Placement client uses the service account that
-``AllInOne.prepare`` bootstrapped.
+``RPCClients`` is what the compute API needs to hand servers on: one RPC transport, the
+conductor and compute topics' clients, and a Placement client. ``InProcessServices`` adds
+the conductor, the scheduler and N fake compute agents on that same transport (``fake://``
+unless configured otherwise); ``stratus all-in-one --api-only`` keeps only the clients and
+leaves those services to separate processes. Agents report to Placement over HTTP, so they
+start only once the all-in-one's HTTP server is listening; the Placement client uses the
+service account that ``AllInOne.prepare`` bootstrapped.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from stratus.common.rpc import RPC, register_opts
 from stratus.compute import agents as compute_agents
 from stratus.compute.agents import ComputeAgents
 from stratus.compute_api.compute_rpc import ComputeRPC
+from stratus.compute_api.conductor_api import ConductorRPC
 from stratus.conductor.manager import TOPIC as CONDUCTOR_TOPIC
 from stratus.conductor.manager import ConductorManager
 from stratus.scheduler.manager import TOPIC as SCHEDULER_TOPIC
@@ -42,20 +46,34 @@ def _private_fake_exchange(conf: cfg.ConfigOpts) -> None:
             conf.set_override("control_exchange", f"stratus-{uuid.uuid4().hex[:12]}")
 
 
-class InProcessServices:
-    """Builds, starts and stops the in-process services around one RPC transport."""
+class RPCClients:
+    """The compute API's side of RPC: the transport, its clients, and Placement."""
 
-    def __init__(self, conf: cfg.ConfigOpts, databases: Databases, cells: CellDatabases,
-                 fake_hosts: int, catalog: list[dict] | None = None):
+    def __init__(self, conf: cfg.ConfigOpts):
         self.conf = conf
-        self.catalog = catalog  # the agents find the image service here, as the API does
-        self.databases = databases
-        self.cells = cells
-        self.fake_hosts = fake_hosts
         _private_fake_exchange(conf)
         self.rpc = RPC(conf, allowed_remote_exmods=REMOTE_ERRORS)
         self.placement = PlacementClient.from_conf(conf)
         self.compute_rpc = ComputeRPC(self.rpc)
+        self.compute_task_api = ConductorRPC(self.rpc)
+
+    def start(self) -> None:
+        """Nothing to start: the services that consume these topics run elsewhere."""
+
+    def stop(self) -> None:
+        self.rpc.cleanup()
+
+
+class InProcessServices(RPCClients):
+    """Builds, starts and stops the in-process services around the clients' transport."""
+
+    def __init__(self, conf: cfg.ConfigOpts, databases: Databases, cells: CellDatabases,
+                 fake_hosts: int, catalog: list[dict] | None = None):
+        super().__init__(conf)
+        self.catalog = catalog  # the agents find the image service here, as the API does
+        self.databases = databases
+        self.cells = cells
+        self.fake_hosts = fake_hosts
         self.agents: ComputeAgents | None = None
 
     def start(self) -> None:
@@ -81,5 +99,5 @@ class InProcessServices:
     def stop(self) -> None:
         if self.agents is not None:
             self.agents.stop()
-        self.rpc.cleanup()
+        super().stop()
 

@@ -190,3 +190,21 @@ def test_scatter_gather_marks_failed_and_slow_cells(cells_env, caplog):
     assert 1.4 < elapsed < 5
     messages = " ".join(rec.getMessage() for rec in caplog.records)
     assert f"{slow.uuid}) did not respond" in messages and f"{failed.uuid}) failed" in messages
+
+
+def test_cell_engines_from_conf_are_sized_by_the_cell1_database_pool_options(tmp_path):
+    """Regression: services opened 10 + 20 connections to every cell whatever the operator
+    set, so four processes on PostgreSQL ran out of its 100 connections under load."""
+    from stratus import conf as stratus_conf
+
+    conf = stratus_conf.load(None, {"state_dir": str(tmp_path), "cell1_database.pool_size": 3,
+                                    "cell1_database.max_overflow": 0})
+    api_engine = sa.create_engine("sqlite://")
+    cells = mappings.CellDatabases.from_conf(conf, api_engine)
+    cell = mappings.CellMapping(id=2, uuid=str(uuid.uuid4()), name="cell2", transport_url="",
+                                database_connection="postgresql+psycopg://u@127.0.0.1:1/c2",
+                                disabled=False)
+    engine = cells.engine(cell)  # made, not connected
+    assert (engine.pool.size(), engine.pool._max_overflow) == (3, 0)
+    assert cells.cell_timeout_s == conf.cells.cell_timeout
+    cells.dispose()

@@ -22,13 +22,14 @@ BIN = os.path.dirname(sys.executable)
 RABBIT_URL = os.environ.get("STRATUS_TEST_RABBIT_URL")
 
 
-def test_without_placement_credentials_the_scheduler_says_so_and_exits_1(tmp_path):
+@pytest.mark.parametrize("command", ["scheduler", "conductor"])
+def test_without_placement_credentials_the_service_says_so_and_exits_1(tmp_path, command):
     conf_path = tmp_path / "stratus.conf"
     conf_path.write_text("[placement]\nendpoint_override = http://127.0.0.1:1/\n")
-    done = subprocess.run([f"{BIN}/stratus", "scheduler", "--config-file", str(conf_path)],
+    done = subprocess.run([f"{BIN}/stratus", command, "--config-file", str(conf_path)],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
-    assert "auth_type" in done.stderr
+    assert f"cannot start the {command}" in done.stderr and "auth_type" in done.stderr
 
 
 @pytest.mark.slow

@@ -9,6 +9,7 @@ holds one engine per cell database and runs a function in every cell at once
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import threading
 import time
@@ -315,6 +316,16 @@ class CellDatabases:
         self._cells: list[CellMapping] | None = None
         self._cells_read_at = 0.0
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_conf(cls, conf, api_engine: sa.Engine) -> CellDatabases:
+        """Engines sized by the ``[cell1_database]`` pool options for every mapped cell, so
+        a service's connections to each cell stay within what the operator set."""
+        group = conf.cell1_database
+        factory = functools.partial(make_engine, pool_size=group.pool_size,
+                                    max_overflow=group.max_overflow,
+                                    busy_timeout_ms=group.busy_timeout_ms)
+        return cls(api_engine, cell_timeout_s=conf.cells.cell_timeout, engine_factory=factory)
 
     def cells(self, *, refresh: bool = False, include_cell0: bool = True,
               include_disabled: bool = True) -> list[CellMapping]:

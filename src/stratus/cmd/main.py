@@ -44,7 +44,19 @@ def _all_in_one(conf, args, started: float) -> int:
     from stratus.common.policy import Policy
 
     Policy(conf)  # a broken policy file stops us before any database is touched
-    cloud = AllInOne(conf, fake_hosts=args.fake_hosts)
+    fake_hosts = args.fake_hosts
+    if not conf.all_in_one_rpc_services:
+        if fake_hosts:
+            print("stratus: --fake-hosts runs agents in this process, which --api-only "
+                  "leaves to `stratus compute --fake-hosts N`", file=sys.stderr)
+            return 1
+        if conf.transport_url.startswith("fake://"):
+            print("stratus: --api-only needs a transport_url that other processes share "
+                  "(e.g. rabbit://...); fake:// stays inside this process", file=sys.stderr)
+            return 1
+    elif fake_hosts is None:
+        fake_hosts = 1
+    cloud = AllInOne(conf, fake_hosts=fake_hosts)
     cloud.prepare()
     app = cloud.wsgi_app()
     try:
@@ -90,6 +102,19 @@ def _wait_for_signal() -> None:
     stop.wait()
 
 
+def _serve_rpc(conf, rpc, name: str, topic: str, manager, cells, started: float) -> int:
+    """Serve ``manager`` on RPC ``topic`` until SIGINT/SIGTERM, then let go of RPC and cells."""
+    try:
+        rpc.server(topic, [manager]).start()
+        print(f"{name} serving RPC topic '{topic}' on {conf.transport_url.split('@')[-1]}"
+              f"\n(ready in {time.monotonic() - started:.2f}s; Ctrl-C stops)", flush=True)
+        _wait_for_signal()
+    finally:
+        rpc.cleanup()
+        cells.dispose()
+    return 0
+
+
 def _scheduler(conf, args, started: float) -> int:
     """The scheduler alone: serves RPC topic 'scheduler' (Placement via [placement])."""
     from stratus.cells.mappings import CellDatabases
@@ -104,22 +129,35 @@ def _scheduler(conf, args, started: float) -> int:
         print(f"stratus: cannot start the scheduler: {exc}", file=sys.stderr)
         return 1
     api_engine = Databases(conf).engine("api")
-    cells = CellDatabases(api_engine, cell_timeout_s=conf.cells.cell_timeout)
+    cells = CellDatabases.from_conf(conf, api_engine)
     try:
         manager = SchedulerManager(conf, placement, api_engine, cells)
     except ValueError as exc:  # e.g. an unknown filter name
         print(f"stratus: cannot start the scheduler: {exc}", file=sys.stderr)
         return 1
-    rpc = RPC(conf)
+    return _serve_rpc(conf, RPC(conf), "scheduler", TOPIC, manager, cells, started)
+
+
+def _conductor(conf, args, started: float) -> int:
+    """The super conductor alone: serves RPC topic 'conductor' (API and cell databases;
+    Placement via [placement])."""
+    from stratus.cells.mappings import CellDatabases
+    from stratus.common.db import Databases
+    from stratus.common.rpc import RPC
+    from stratus.compute_api.compute_rpc import ComputeRPC
+    from stratus.conductor.manager import TOPIC, ConductorManager
+    from stratus.scheduler.report import PlacementClient, PlacementError
+    from stratus.scheduler.rpcapi import ERRORS_MODULE, SchedulerClient
+
     try:
-        rpc.server(TOPIC, [manager]).start()
-        print(f"scheduler serving RPC topic '{TOPIC}' on {conf.transport_url.split('@')[-1]}"
-              f"\n(ready in {time.monotonic() - started:.2f}s; Ctrl-C stops)", flush=True)
-        _wait_for_signal()
-    finally:
-        rpc.cleanup()
-        cells.dispose()
-    return 0
+        placement = PlacementClient.from_conf(conf)
+    except PlacementError as exc:
+        print(f"stratus: cannot start the conductor: {exc}", file=sys.stderr)
+        return 1
+    cells = CellDatabases.from_conf(conf, Databases(conf).engine("api"))
+    rpc = RPC(conf, allowed_remote_exmods=[ERRORS_MODULE])  # NoValidHost arrives as itself
+    manager = ConductorManager(cells, SchedulerClient(rpc), ComputeRPC(rpc), placement)
+    return _serve_rpc(conf, rpc, "conductor", TOPIC, manager, cells, started)
 
 
 def _compute(conf, args, started: float) -> int:
@@ -147,7 +185,7 @@ def _compute(conf, args, started: float) -> int:
 
 
 COMMANDS = {"all-in-one": _all_in_one, "identity": _identity, "placement": _placement,
-            "scheduler": _scheduler, "compute": _compute}
+            "conductor": _conductor, "scheduler": _scheduler, "compute": _compute}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -168,9 +206,14 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--cells", type=int, metavar="N",
                              help="map and sync N cells besides cell0 (default [cells] "
                                   "all_in_one_cells, 1)")
-            sub.add_argument("--fake-hosts", type=int, metavar="N", default=1,
+            sub.add_argument("--fake-hosts", type=int, metavar="N", default=None,
                              help="run the conductor, the scheduler and N compute agents "
                                   "with the fake virt driver in this process (default 1)")
+            sub.add_argument("--api-only", action="store_true", default=None,
+                             help="serve the HTTP APIs only; `stratus conductor`, `stratus "
+                                  "scheduler` and `stratus compute` run as separate "
+                                  "processes on transport_url (default: [DEFAULT] "
+                                  "all_in_one_rpc_services = true, run them here)")
         sub.set_defaults(func=func)
     return parser
 
@@ -185,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         overrides["api.port"] = args.port
     if getattr(args, "cells", None):
         overrides["cells.all_in_one_cells"] = args.cells
+    if getattr(args, "api_only", None):
+        overrides["all_in_one_rpc_services"] = False
     conf = stratus_conf.load(args, overrides)
     conf.set_default("default_log_levels",
                      oslo_log.get_default_log_levels() + ["alembic=WARN", "stevedore=WARN"])

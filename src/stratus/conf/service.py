@@ -12,6 +12,13 @@ default_opts = [
                     "(the all-in-one); rabbit://user:pass@host:5672/ scales out."),
     cfg.IntOpt("rpc_response_timeout", default=60, min=1,
                help="Seconds an RPC call waits for its reply before failing."),
+    cfg.BoolOpt("all_in_one_rpc_services", default=True,
+                help="Whether `stratus all-in-one` runs the conductor, the scheduler and "
+                     "its fake compute agents in its own process. False (also "
+                     "`stratus all-in-one --api-only`): it serves the HTTP APIs only and "
+                     "hands servers over transport_url, which must then be a real broker, "
+                     "to `stratus conductor`, `stratus scheduler` and `stratus compute` "
+                     "processes."),
 ]
 
 api_opts = [
