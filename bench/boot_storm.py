@@ -304,17 +304,22 @@ class PostgresDatabases:
         self.admin.dispose()
 
 
-def _split_conf(urls: dict[str, str], state_dir: Path, exchange: str) -> Path:
-    """The file every split process reads: databases, RabbitMQ, a private exchange."""
-    lines = ["[DEFAULT]", f"state_dir = {state_dir}", f"transport_url = {RABBIT}",
+def _split_conf(urls: dict[str, str], state_dir: Path, exchange: str) -> tuple[Path, Path]:
+    """The files of the split processes: RabbitMQ and a private exchange for all of them
+    (``messaging.conf``), and with the databases for all but the compute agents
+    (``stratus.conf``), which reach their cell through the cell conductor."""
+    lines = ["[DEFAULT]", f"transport_url = {RABBIT}",
              f"control_exchange = {exchange}", "host = storm",
              "[oslo_messaging_rabbit]", "amqp_auto_delete = true"]
+    messaging = state_dir / "messaging.conf"
+    messaging.write_text("\n".join(lines) + "\n")
+    lines[1:1] = [f"state_dir = {state_dir}"]
     for name, url in urls.items():
         lines += [f"[{name}_database]", f"connection = {url}",
                   f"pool_size = {PG_POOL.get(name, PG_POOL_DEFAULT)}", "max_overflow = 0"]
     path = state_dir / "stratus.conf"
     path.write_text("\n".join(lines) + "\n")
-    return path
+    return path, messaging
 
 
 def _services_conf(state_dir: Path, base: str) -> Path:
@@ -338,7 +343,7 @@ def run_split(args, workdir: Path) -> StormResult:
     state_dir.mkdir()
     databases = PostgresDatabases(args.postgres)
     urls = databases.create()
-    conf = _split_conf(urls, state_dir, f"stratus-storm-{databases.prefix[-8:]}")
+    conf, messaging = _split_conf(urls, state_dir, f"stratus-storm-{databases.prefix[-8:]}")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log(f"[split] PostgreSQL databases {databases.prefix}_*, RabbitMQ, {args.hosts} fake "
@@ -361,9 +366,14 @@ def run_split(args, workdir: Path) -> StormResult:
         per_process = _split_hosts(args.hosts, args.compute_processes)
         for number, hosts in enumerate(per_process, 1):
             host_conf = state_dir / f"compute-{number}.conf"
-            host_conf.write_text(f"[DEFAULT]\nhost = storm{number}\n")
+            # No database credentials: an empty state dir of its own, the cell conductor
+            # for the rest.
+            host_state = state_dir / f"compute-{number}"
+            host_state.mkdir()
+            host_conf.write_text(f"[DEFAULT]\nhost = storm{number}\nstate_dir = {host_state}\n")
             procs[f"compute-{number}"] = start_process(
-                [f"{BIN}/stratus", "compute", *common, "--config-file", str(host_conf),
+                [f"{BIN}/stratus", "compute", "--config-file", str(messaging),
+                 "--config-file", str(services), "--config-file", str(host_conf),
                  "--fake-hosts", str(hosts)], state_dir / f"compute-{number}.log")
         rss = PeakRSS({name: proc.pid for name, proc in procs.items()})
         result = storm("split", base, state_dir, args, list(procs.values()), rss)

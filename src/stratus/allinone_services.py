@@ -88,13 +88,15 @@ class InProcessServices(RPCClients):
         return SchedulerManager(self.conf, self.placement, self.cells.api_engine, self.cells)
 
     def _start_agents(self) -> ComputeAgents | None:
-        """N fake hosts in cell1, each mapping itself as discover_hosts would."""
+        """N fake hosts in cell1, each mapping itself as discover_hosts would; in this
+        process they reach the cell database directly."""
         if not self.fake_hosts:
             return None
         return compute_agents.start_from_conf(self.conf, fake_hosts=self.fake_hosts,
                                               rpc=self.rpc, placement=self.placement,
                                               databases=self.databases,
-                                              image_catalog=self.catalog)
+                                              image_catalog=self.catalog,
+                                              database_access="direct")
 
     def stop(self) -> None:
         if self.agents is not None:

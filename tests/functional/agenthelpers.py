@@ -21,6 +21,10 @@ from stratus.cells.schema_cell import instances
 from stratus.common.context import RequestContext
 from stratus.common.db import make_engine, migration
 from stratus.common.rpc import RPC
+from stratus.compute.agents import ComputeAgents
+from stratus.compute.instance_store import InstanceStore
+from stratus.compute.service_records import ServiceStore
+from stratus.conductor import cell_conductor
 from stratus.scheduler.report import PlacementClient
 
 FLAVOR = {"name": "m1.small", "vcpus": 1, "memory_mb": 512, "root_gb": 1, "ephemeral_gb": 0,
@@ -55,6 +59,23 @@ class CellEnv:
         with self.cell.begin() as conn:
             conn.execute(sa.insert(instances).values(**row))
         return uuid
+
+    def agents(self, access: str = "direct", *, maps_hosts: bool = False,
+               **kwargs) -> ComputeAgents:
+        """Agents reaching the cell database ``direct``ly or through a cell conductor
+        served on this RPC (``conductor``, the way of ``stratus compute``); with
+        ``maps_hosts`` (the API database reachable) each maps its host."""
+        mapping = {"api_engine": self.api, "cell_id": self.cell_id} if maps_hosts else {}
+        if access == "direct":
+            return ComputeAgents(self.conf, self.rpc, self.cell, **mapping, **kwargs)
+        conductor = cell_conductor.CellConductor(
+            InstanceStore(self.cell), ServiceStore(self.cell, mapping.get("api_engine"),
+                                                   mapping.get("cell_id")))
+        self.rpc.server(cell_conductor.TOPIC, [conductor], server=uuidlib.uuid4().hex).start()
+        client = self.rpc.client(cell_conductor.TOPIC, timeout=10)
+        return ComputeAgents(self.conf, self.rpc, stores=(
+            cell_conductor.RemoteInstanceStore(client),
+            cell_conductor.RemoteServiceStore(client)), **kwargs)
 
     def instance(self, uuid: str) -> dict:
         with self.cell.connect() as conn:
@@ -96,6 +117,12 @@ def placement_client(placement_service) -> PlacementClient:
     return PlacementClient(session, endpoint=placement_service.url)
 
 
+@pytest.fixture(params=["direct", "conductor"])
+def access(request) -> str:
+    """How the agents under test reach the cell database (see ``CellEnv.agents``)."""
+    return request.param
+
+
 @pytest.fixture
 def cell_env(tmp_path, placement_service):
     conf = load_conf(tmp_path, report_interval=1, update_resources_interval=0)
@@ -107,7 +134,8 @@ def cell_env(tmp_path, placement_service):
     with api.begin() as conn:
         mapping, _ = setup.ensure_cell(conn, name="cell1", transport_url="fake://",
                                        database_connection=cell_url)
-    rpc = RPC(conf)
+    # As a compute host's: the cell conductor's store errors arrive as themselves.
+    rpc = RPC(conf, allowed_remote_exmods=cell_conductor.REMOTE_ERRORS)
     env = CellEnv(conf, api, cell, mapping.id, rpc, placement_client(placement_service),
                   placement_service)
     try:

@@ -1,7 +1,7 @@
 """Fixtures: an in-process all-in-one cloud on a real socket, and a fake Neutron."""
 
 import pytest
-from agenthelpers import cell_env, placement_service  # noqa: F401
+from agenthelpers import access, cell_env, placement_service  # noqa: F401
 from fake_neutron import FakeNeutron
 from harness import start_cloud, stop_cloud
 

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -21,6 +22,7 @@ from stratus.common.db import make_engine
 
 pytestmark = pytest.mark.slow
 BIN = os.path.dirname(sys.executable)
+RABBIT_URL = os.environ.get("STRATUS_TEST_RABBIT_URL")
 
 
 def manage(state, *argv):
@@ -43,10 +45,38 @@ def _ready_line(proc: subprocess.Popen, timeout: float = 60) -> str:
 
 
 def test_compute_refuses_to_start_on_an_unsynced_cell_database(tmp_path):
+    (tmp_path / "stratus.conf").write_text("[compute]\ndatabase_access = direct\n")
     result = subprocess.run([f"{BIN}/stratus", "compute", "--state-dir", str(tmp_path)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert "stratus-manage db sync" in result.stderr
+
+
+def test_compute_through_the_conductor_refuses_fake_transport_and_touches_no_database(
+        tmp_path):
+    """The default: the cell conductor holds the database; fake:// cannot reach one."""
+    result = subprocess.run([f"{BIN}/stratus", "compute", "--state-dir", str(tmp_path)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "fake:// stays inside this process" in result.stderr
+    assert "database_access = direct" in result.stderr
+    assert list(tmp_path.glob("*.sqlite")) == []
+
+
+def test_compute_without_a_cell_conductor_says_so_and_exits_1(tmp_path):
+    if not RABBIT_URL:
+        if os.environ.get("CI") == "true":
+            pytest.fail("STRATUS_TEST_RABBIT_URL is required in CI")
+        pytest.skip("STRATUS_TEST_RABBIT_URL not set")
+    (tmp_path / "stratus.conf").write_text(
+        f"[DEFAULT]\ntransport_url = {RABBIT_URL}\nrpc_response_timeout = 2\n"
+        f"control_exchange = stratus-test-{uuid.uuid4().hex}\n"
+        "[oslo_messaging_rabbit]\namqp_auto_delete = true\n")
+    result = subprocess.run([f"{BIN}/stratus", "compute", "--state-dir", str(tmp_path)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "no cell conductor answered on topic 'cell_conductor' within 2s" in result.stderr
+    assert list(tmp_path.glob("*.sqlite")) == []
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +90,7 @@ def placement(tmp_path_factory):
 def test_compute_runs_fake_agents_that_register_and_map_themselves(tmp_path, placement):
     url = placement.url
     (tmp_path / "stratus.conf").write_text(
-        "[DEFAULT]\nhost = cmp\nreport_interval = 1\n"
+        "[DEFAULT]\nhost = cmp\nreport_interval = 1\n[compute]\ndatabase_access = direct\n"
         f"[placement]\nauth_type = admin_token\nendpoint = {url}\ntoken = admin\n"
         f"endpoint_override = {url}\n")
     manage(tmp_path, "db", "sync")

@@ -9,18 +9,15 @@ import sqlalchemy as sa
 from agenthelpers import IMAGE, context
 
 from stratus.cells.schema_cell import instance_actions, instance_actions_events, instance_faults
-from stratus.common.rpc import RemoteError
-from stratus.compute.agents import ComputeAgents
+from stratus.compute.instance_store import InstanceGone
 from stratus.compute_api.store import instance_actions as action_store
 from stratus.compute_api.store import instances as instance_rows
 from stratus.virt import power_state
 
 
 @pytest.fixture
-def agents(cell_env):
-    running = ComputeAgents(cell_env.conf, cell_env.rpc, cell_env.cell,
-                            placement=cell_env.placement, api_engine=cell_env.api,
-                            cell_id=cell_env.cell_id)
+def agents(cell_env, access):
+    running = cell_env.agents(access, maps_hosts=True, placement=cell_env.placement)
     running.start([cell_env.host])
     yield running
     running.stop()
@@ -222,12 +219,12 @@ def test_terminate_destroys_marks_deleted_and_removes_the_allocation(cell_env, a
 
 
 def test_console_output_of_an_unknown_instance_is_an_error(cell_env, agents):
-    with pytest.raises(RemoteError, match="InstanceGone"):
+    with pytest.raises(InstanceGone):  # allow-listed here, as on a compute host
         compute(cell_env).call(context(), "get_console_output",
                                instance_uuid="00000000-0000-0000-0000-000000000000")
 
 
-def test_a_restarted_host_settles_instances_it_left_mid_operation(cell_env, agents):
+def test_a_restarted_host_settles_instances_it_left_mid_operation(cell_env, agents, access):
     agents.stop()
     building = cell_env.add_instance(host=cell_env.host, task_state="spawning")
     stopping = cell_env.add_instance(host=cell_env.host, vm_state="active",
@@ -236,8 +233,7 @@ def test_a_restarted_host_settles_instances_it_left_mid_operation(cell_env, agen
                                      task_state="deleting")
     elsewhere = cell_env.add_instance(host="another-host", task_state="spawning")
     claim(cell_env, agents, deleting)
-    restarted = ComputeAgents(cell_env.conf, cell_env.rpc, cell_env.cell,
-                              placement=cell_env.placement)
+    restarted = cell_env.agents(access, placement=cell_env.placement)
     try:
         restarted.start([cell_env.host])
         row = cell_env.instance(building)

@@ -9,7 +9,6 @@ import sqlalchemy as sa
 
 from stratus.cells import commands, mappings
 from stratus.cells.schema_cell import COMPUTE_BINARY, compute_nodes, services
-from stratus.compute.agents import ComputeAgents
 
 
 def _rows(engine, table, host):
@@ -26,9 +25,8 @@ def _mapped_cell(api, host):
             return None
 
 
-def test_agent_writes_its_service_and_compute_node_and_maps_its_host(cell_env):
-    agents = ComputeAgents(cell_env.conf, cell_env.rpc, cell_env.cell,
-                           api_engine=cell_env.api, cell_id=cell_env.cell_id)
+def test_agent_writes_its_service_and_compute_node_and_maps_its_host(cell_env, access):
+    agents = cell_env.agents(access, maps_hosts=True)
     try:
         agents.start([cell_env.host])
         [service] = _rows(cell_env.cell, services, cell_env.host)
@@ -44,8 +42,8 @@ def test_agent_writes_its_service_and_compute_node_and_maps_its_host(cell_env):
         agents.stop()
 
 
-def test_heartbeats_raise_report_count_until_the_agent_stops(cell_env):
-    agents = ComputeAgents(cell_env.conf, cell_env.rpc, cell_env.cell)
+def test_heartbeats_raise_report_count_until_the_agent_stops(cell_env, access):
+    agents = cell_env.agents(access)
     try:
         agents.start([cell_env.host, cell_env.host + "-b"])
         deadline = time.monotonic() + 10
@@ -67,11 +65,11 @@ def test_heartbeats_raise_report_count_until_the_agent_stops(cell_env):
         agents.stop()
 
 
-def test_restarted_agent_reuses_its_rows(cell_env):
-    first = ComputeAgents(cell_env.conf, cell_env.rpc, cell_env.cell)
+def test_restarted_agent_reuses_its_rows(cell_env, access):
+    first = cell_env.agents(access)
     node_uuid = first.start([cell_env.host])[0].node_uuid
     first.stop()
-    second = ComputeAgents(cell_env.conf, cell_env.rpc, cell_env.cell)
+    second = cell_env.agents(access)
     try:
         assert second.start([cell_env.host])[0].node_uuid == node_uuid
         assert len(_rows(cell_env.cell, services, cell_env.host)) == 1
@@ -80,8 +78,8 @@ def test_restarted_agent_reuses_its_rows(cell_env):
         second.stop()
 
 
-def test_an_agent_without_the_api_database_is_found_by_discover_hosts(cell_env):
-    agents = ComputeAgents(cell_env.conf, cell_env.rpc, cell_env.cell)
+def test_an_agent_without_the_api_database_is_found_by_discover_hosts(cell_env, access):
+    agents = cell_env.agents(access)
     try:
         agents.start([cell_env.host])
         assert _mapped_cell(cell_env.api, cell_env.host) is None

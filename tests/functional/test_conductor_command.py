@@ -69,18 +69,29 @@ def test_servers_go_active_through_api_conductor_scheduler_and_agent_processes(
         f"password = {account.password}\nproject_name = {account.project_name}\n"
         "user_domain_name = Default\nproject_domain_name = Default\n"
         f"endpoint_override = {cloud.url}/placement\n")
+    # The compute host holds no database credentials: a state dir of its own, empty, and
+    # connections that cannot work; the cell conductor does its reads and writes.
+    host_state = tmp_path / "compute-state"
+    host_state.mkdir()
+    no_db = tmp_path / "compute.conf"
+    no_db.write_text(f"[DEFAULT]\nstate_dir = {host_state}\n"
+                     "[cell1_database]\nconnection = postgresql+psycopg://nobody@127.0.0.1:1/x\n"
+                     "[api_database]\nconnection = postgresql+psycopg://nobody@127.0.0.1:1/x\n")
     procs = []
     try:
         for name, extra, banner in (
                 ("conductor", [], "serving RPC topic 'conductor'"),
                 ("scheduler", [], "serving RPC topic 'scheduler'"),
-                ("compute", ["--fake-hosts", "1"], "compute agent(s) split-1 serving")):
+                ("compute", ["--config-file", str(no_db), "--fake-hosts", "1"],
+                 "compute agent(s) split-1 serving")):
             log_path = tmp_path / f"{name}.log"
             with open(log_path, "w") as out:
                 procs.append(subprocess.Popen(
                     [f"{BIN}/stratus", name, "--config-file", str(shared), "--config-file",
                      str(services), *extra], stdout=out, stderr=subprocess.STDOUT))
             _wait_for_banner(procs[-1], log_path, banner)
+        with cloud.aio.databases.engine("api").connect() as conn:  # mapped by the conductor
+            assert mappings.get_host_mapping(conn, "split-1").cell.name == "cell1"
         compute = admin(cloud)
         flavor = make_flavor(compute, "split.small", ram=256, vcpus=1, disk=1)
         reservation = boot(compute, "split", flavor["id"], default_image(cloud, compute.token),
@@ -99,3 +110,4 @@ def test_servers_go_active_through_api_conductor_scheduler_and_agent_processes(
         codes = [proc.wait(timeout=60) for proc in reversed(procs)]
         stop_cloud(cloud)
     assert codes == [0, 0, 0]
+    assert list(host_state.iterdir()) == []

@@ -139,12 +139,17 @@ def _scheduler(conf, args, started: float) -> int:
 
 
 def _conductor(conf, args, started: float) -> int:
-    """The super conductor alone: serves RPC topic 'conductor' (API and cell databases;
-    Placement via [placement])."""
+    """The super conductor and the [cell1_database] cell's conductor: serves RPC topics
+    'conductor' and 'cell_conductor' (API and cell databases; Placement via [placement])."""
+    from stratus.cells import setup as cells_setup
     from stratus.cells.mappings import CellDatabases
-    from stratus.common.db import Databases
+    from stratus.common.db import Databases, migration
     from stratus.common.rpc import RPC
+    from stratus.compute.agents import own_cell
+    from stratus.compute.instance_store import InstanceStore
+    from stratus.compute.service_records import ServiceStore
     from stratus.compute_api.compute_rpc import ComputeRPC
+    from stratus.conductor import cell_conductor
     from stratus.conductor.manager import TOPIC, ConductorManager
     from stratus.scheduler.report import PlacementClient, PlacementError
     from stratus.scheduler.rpcapi import ERRORS_MODULE, SchedulerClient
@@ -154,9 +159,19 @@ def _conductor(conf, args, started: float) -> int:
     except PlacementError as exc:
         print(f"stratus: cannot start the conductor: {exc}", file=sys.stderr)
         return 1
-    cells = CellDatabases.from_conf(conf, Databases(conf).engine("api"))
+    databases = Databases(conf)
+    cell_engine = databases.engine("cell1")
+    if migration.current(cell_engine) != migration.head(cells_setup.CELL_TREE):
+        print("stratus: cannot start the conductor: the cell database is not at the newest "
+              "schema; run `stratus-manage db sync` first", file=sys.stderr)
+        return 1
+    api_engine = databases.engine("api")
+    cells = CellDatabases.from_conf(conf, api_engine)
     rpc = RPC(conf, allowed_remote_exmods=[ERRORS_MODULE])  # NoValidHost arrives as itself
     manager = ConductorManager(cells, SchedulerClient(rpc), ComputeRPC(rpc), placement)
+    cell_id = own_cell(api_engine, databases.url("cell1"))
+    rpc.server(cell_conductor.TOPIC, [cell_conductor.CellConductor(
+        InstanceStore(cell_engine), ServiceStore(cell_engine, api_engine, cell_id))]).start()
     return _serve_rpc(conf, rpc, "conductor", TOPIC, manager, cells, started)
 
 

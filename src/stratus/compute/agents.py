@@ -22,6 +22,7 @@ from stratus.compute.instance_store import InstanceStore
 from stratus.compute.manager import ComputeManager
 from stratus.compute.periodic import Ticker
 from stratus.compute.resource_tracker import ResourceTracker
+from stratus.compute.service_records import ServiceStore
 from stratus.image.glance import UserImageClients
 from stratus.network.allocation import NetworkAllocator
 from stratus.network.neutron import NeutronClients
@@ -67,14 +68,19 @@ class ComputeAgent:
 class ComputeAgents:
     """Compute agents of one cell, started and stopped together or one by one.
 
-    ``api_engine`` and ``cell_id`` given (a process that can reach the API database): each
-    agent maps its host to the cell itself, as ``cell_v2 discover_hosts`` would; otherwise
-    the operator (or a periodic discover) does that. The image service (snapshots) is
-    ``[glance] endpoint_override``, else the image endpoint of ``image_catalog``; the
-    network service (ports) ``[neutron] endpoint_override``, else its endpoint there.
+    The cell's database is ``cell_engine`` itself, or, given ``stores`` (an instance store
+    and a service store, e.g. the cell conductor's remote ones), whatever those reach.
+    ``api_engine`` and ``cell_id`` given with ``cell_engine`` (a process that can reach the
+    API database): each agent maps its host to the cell itself, as ``cell_v2
+    discover_hosts`` would; otherwise the service store's ``map_host`` decides (the cell
+    conductor maps it), or the operator (or a periodic discover) does. The image service
+    (snapshots) is ``[glance] endpoint_override``, else the image endpoint of
+    ``image_catalog``; the network service (ports) ``[neutron] endpoint_override``, else
+    its endpoint there.
     """
 
-    def __init__(self, conf, rpc: RPC, cell_engine: sa.Engine, *, placement=None,
+    def __init__(self, conf, rpc: RPC, cell_engine: sa.Engine | None = None, *,
+                 stores: tuple[InstanceStore, ServiceStore] | None = None, placement=None,
                  api_engine: sa.Engine | None = None, cell_id: int | None = None,
                  ticker: Ticker | None = None, driver_factory=load_driver,
                  image_catalog: list[dict] | None = None):
@@ -82,9 +88,10 @@ class ComputeAgents:
         self.rpc = rpc
         self.cell_engine = cell_engine
         self.placement = placement
-        self.api_engine = api_engine
-        self.cell_id = cell_id
-        self.store = InstanceStore(cell_engine)
+        if stores is None:
+            stores = (InstanceStore(cell_engine),
+                      ServiceStore(cell_engine, api_engine=api_engine, cell_id=cell_id))
+        self.store, self.services = stores
         self.images = UserImageClients(conf, image_catalog)
         self.network = NetworkAllocator(NeutronClients(conf, image_catalog))
         self._driver_factory = driver_factory
@@ -103,13 +110,11 @@ class ComputeAgents:
     def _start_one(self, host: str) -> ComputeAgent:
         driver = self._driver_factory(self.conf, host)
         driver.init_host(host)
-        service = service_records.register_service(self.cell_engine, host)
-        tracker = ResourceTracker(self.conf, driver, self.cell_engine, service, self.placement)
+        service = self.services.register_service(host)
+        tracker = ResourceTracker(self.conf, driver, self.services, service, self.placement)
         tracker.start()
-        if self.api_engine is not None and self.cell_id is not None:
-            if not service_records.map_host(self.api_engine, self.cell_engine, host,
-                                            self.cell_id):
-                LOG.error("Host %s is mapped to another cell; not mapping it here", host)
+        if self.services.map_host(host) is False:
+            LOG.error("Host %s is mapped to another cell; not mapping it here", host)
         manager = ComputeManager(host, driver, self.store, placement=self.placement,
                                  conductor=self._conductor,
                                  on_usage_change=tracker.mark_changed, images=self.images,
@@ -146,8 +151,8 @@ class ComputeAgents:
 
     def heartbeat(self) -> None:
         """One heartbeat for every running agent, in one write."""
-        service_records.heartbeat(self.cell_engine, [a.service["id"] for a in
-                                                     list(self.agents.values()) if a.running])
+        self.services.heartbeat([a.service["id"] for a in list(self.agents.values())
+                                 if a.running])
 
     def report_usage(self, force: bool = False) -> None:
         """Write the compute nodes whose usage changed (all of them with ``force``)."""
@@ -157,7 +162,8 @@ class ComputeAgents:
                 update = agent.tracker.collect(force=force)
                 if update is not None:
                     updates.append(update)
-        service_records.update_nodes(self.cell_engine, updates)
+        if updates:
+            self.services.update_nodes(updates)
 
     def stop_agent(self, host: str) -> None:
         """Stop one agent as if its process died: no more RPC, no more heartbeats."""
@@ -182,7 +188,7 @@ class AgentStartError(Exception):
     """The agent cannot run with this configuration; the message tells the operator why."""
 
 
-def _own_cell(api_engine: sa.Engine, cell_url: str) -> int | None:
+def own_cell(api_engine: sa.Engine, cell_url: str) -> int | None:
     """The id of the cell mapping whose database is ``cell_url``; None if the API database
     cannot be read or has no such cell (then discover_hosts maps the host)."""
     try:
@@ -207,32 +213,65 @@ def placement_from_conf(conf) -> PlacementClient | None:
 def start_from_conf(conf, *, fake_hosts: int | None = None, rpc: RPC | None = None,
                     placement: PlacementClient | None = None,
                     databases: Databases | None = None,
-                    image_catalog: list[dict] | None = None) -> ComputeAgents:
-    """Start the agent ``[DEFAULT] host`` of the ``[cell1_database]`` cell, or ``fake_hosts``
-    fake agents named ``<host>-1`` .. ``<host>-N`` (the all-in-one's ``--fake-hosts``).
+                    image_catalog: list[dict] | None = None,
+                    database_access: str | None = None) -> ComputeAgents:
+    """Start the agent ``[DEFAULT] host`` of its cell, or ``fake_hosts`` fake agents named
+    ``<host>-1`` .. ``<host>-N`` (the all-in-one's ``--fake-hosts``).
 
+    The cell is the cell conductor's (``[compute] database_access = conductor``, unless
+    ``database_access`` says otherwise) or the ``[cell1_database]`` one (``direct``).
     ``placement`` defaults to the ``[placement]`` client (see placement_from_conf);
     ``image_catalog`` is where snapshots find the image service without
     ``[glance] endpoint_override``.
     """
-    databases = databases or Databases(conf)
-    cell_engine = databases.engine("cell1")
-    if migration.current(cell_engine) != migration.head(setup.CELL_TREE):
-        raise AgentStartError("the cell database is not at the newest schema; run "
-                              "`stratus-manage db sync` first")
     host = default_host(conf)
     if fake_hosts:
         hosts = [f"{host}-{number}" for number in range(1, fake_hosts + 1)]
         factory = FakeDriver.from_conf
     else:
         hosts, factory = [host], load_driver
-    api_engine = databases.engine("api")
-    cell_id = _own_cell(api_engine, databases.url("cell1"))
+    if (database_access or conf.compute.database_access) == "conductor":
+        rpc, stores = _through_conductor(conf, rpc)
+        cell_engine = api_engine = cell_id = None
+    else:
+        databases = databases or Databases(conf)
+        cell_engine = databases.engine("cell1")
+        if migration.current(cell_engine) != migration.head(setup.CELL_TREE):
+            raise AgentStartError("the cell database is not at the newest schema; run "
+                                  "`stratus-manage db sync` first")
+        api_engine = databases.engine("api")
+        cell_id = own_cell(api_engine, databases.url("cell1"))
+        rpc, stores = rpc or RPC(conf), None
     if placement is None:
         placement = placement_from_conf(conf)
-    agents = ComputeAgents(conf, rpc or RPC(conf), cell_engine, placement=placement,
+    agents = ComputeAgents(conf, rpc, cell_engine, stores=stores, placement=placement,
                            api_engine=api_engine if cell_id is not None else None,
                            cell_id=cell_id, driver_factory=factory,
                            image_catalog=image_catalog)
     agents.start(hosts)
     return agents
+
+
+def _through_conductor(conf, rpc: RPC | None):
+    """The RPC and the remote stores of a host without database credentials; refuses a
+    transport no conductor can share, and waits for the cell conductor's first answer."""
+    from stratus.common.rpc import RPCTimeout
+    from stratus.conductor import cell_conductor
+
+    if conf.transport_url.startswith("fake://") and rpc is None:
+        raise AgentStartError(
+            "[compute] database_access = conductor needs a transport_url the cell "
+            "conductor shares (e.g. rabbit://...); fake:// stays inside this process. "
+            "Set [compute] database_access = direct to use [cell1_database] instead")
+    rpc = rpc or RPC(conf, allowed_remote_exmods=cell_conductor.REMOTE_ERRORS)
+    client = rpc.client(cell_conductor.TOPIC)
+    services = cell_conductor.RemoteServiceStore(client)
+    try:
+        services.heartbeat([])  # nothing written: the conductor answers once it is up
+    except RPCTimeout:
+        rpc.cleanup()
+        raise AgentStartError(
+            f"no cell conductor answered on topic '{cell_conductor.TOPIC}' within "
+            f"{client.timeout:g}s; start `stratus conductor` on the same transport_url "
+            "first") from None
+    return rpc, (cell_conductor.RemoteInstanceStore(client), services)

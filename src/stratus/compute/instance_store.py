@@ -1,14 +1,17 @@
 """Instance state writes of the compute agent, in its cell database.
 
-The manager is given one InstanceStore and never touches SQL itself, so a store that goes
-through the cell conductor over RPC (compute hosts without database credentials) can
-replace this direct one without changing the manager.
+The manager is given one store and never touches SQL itself: this direct InstanceStore in
+the all-in-one (and with ``[compute] database_access = direct``), or the cell conductor's
+``RemoteInstanceStore`` over RPC (``stratus.conductor.cell_conductor``) when the compute
+host holds no database credentials. Both share :class:`ErrorTexts`, so an error becomes a
+fault or an event traceback on the compute host, where its traceback is.
 """
 
 from __future__ import annotations
 
 import traceback as tb
 
+import orjson
 import sqlalchemy as sa
 
 from stratus.cells.schema_api import utcnow
@@ -19,6 +22,7 @@ from stratus.common.db import writer
 from stratus.compute_api.store import NoSuchRow
 from stratus.compute_api.store import instance_actions as action_store
 from stratus.compute_api.store import instances as instance_rows
+from stratus.compute_api.store import migrations as migration_store
 
 # "Leave task_state alone" marker for update()'s expected_task_state.
 ANY = object()
@@ -43,8 +47,28 @@ class UnexpectedTaskState(Exception):
     """Another operation changed the instance's task_state first."""
 
 
-class InstanceStore:
-    """Reads and writes of instances, faults and action events in one cell database."""
+def error_texts(error: BaseException) -> tuple[str, str]:
+    """A fault's message (at most 255 characters, the class name if empty) and details."""
+    return str(error)[:255] or type(error).__name__, "".join(tb.format_exception(error))
+
+
+class ErrorTexts:
+    """``add_fault`` and ``event_finish`` take the exception; the stores record its text."""
+
+    def add_fault(self, instance_uuid: str, error: BaseException, host: str,
+                  code: int = 500) -> None:
+        """Record why an operation failed (shown as the server's ``fault``)."""
+        message, details = error_texts(error)
+        self.record_fault(instance_uuid, message, details, host, code)
+
+    def event_finish(self, event_id: int, error: BaseException | None = None) -> None:
+        """Finish the event (and its action) as Success, or Error with the traceback."""
+        self.finish_event(event_id, error_texts(error)[1] if error else None)
+
+
+class InstanceStore(ErrorTexts):
+    """Reads and writes of instances, faults, action events and the migrations a host
+    settles, in one cell database."""
 
     def __init__(self, engine: sa.Engine):
         self.engine = engine
@@ -102,14 +126,12 @@ class InstanceStore:
         with self.engine.begin() as conn:
             instance_rows.set_network_info(conn, instance_uuid, network_info)
 
-    def add_fault(self, instance_uuid: str, error: BaseException, host: str,
-                  code: int = 500) -> None:
-        """Record why an operation failed (shown as the server's ``fault``)."""
-        details = "".join(tb.format_exception(error))
+    def record_fault(self, instance_uuid: str, message: str, details: str, host: str,
+                     code: int = 500) -> None:
         with self.engine.begin() as conn:
             conn.execute(sa.insert(instance_faults).values(
-                instance_uuid=instance_uuid, code=code, message=str(error)[:255] or
-                type(error).__name__, details=details, host=host, created_at=utcnow()))
+                instance_uuid=instance_uuid, code=code, message=message, details=details,
+                host=host, created_at=utcnow()))
 
     def event_start(self, context: RequestContext, instance_uuid: str, event: str,
                     host: str) -> int:
@@ -133,18 +155,18 @@ class InstanceStore:
                 action_id=action_id, event=event, start_time=now, host=host,
                 created_at=now)).inserted_primary_key[0]
 
-    def event_finish(self, event_id: int, error: BaseException | None = None) -> None:
-        """Finish the event (and its action) as Success, or Error with the traceback."""
+    def finish_event(self, event_id: int, traceback: str | None) -> None:
+        """Finish the event (and its action): Success, or Error with ``traceback``."""
         now = utcnow()
         events = instance_actions_events
         with self.engine.begin() as conn:
             conn.execute(sa.update(events).where(events.c.id == event_id).values(
                 finish_time=now, updated_at=now,
-                result="Error" if error else "Success",
-                traceback="".join(tb.format_exception(error)) if error else None))
+                result="Error" if traceback is not None else "Success",
+                traceback=traceback))
             action_id = sa.select(events.c.action_id).where(events.c.id == event_id)
             values = {"finish_time": now, "updated_at": now}
-            if error:
+            if traceback is not None:
                 values["message"] = "Error"
             conn.execute(sa.update(instance_actions)
                          .where(instance_actions.c.id == action_id.scalar_subquery())
@@ -158,3 +180,27 @@ class InstanceStore:
                                           t.c.power_state, t.c.node)
                                 .where(t.c.host == host, t.c.deleted == 0)).mappings()
             return [dict(row) for row in rows]
+
+    def stored_flavors(self, instance_uuid: str) -> dict:
+        """The instance's flavor JSON (``cur``, and ``old`` during a resize), deleted too."""
+        with self.engine.connect() as conn:
+            raw = conn.execute(sa.select(instances_table.c.flavor).where(
+                instances_table.c.uuid == instance_uuid)).scalar()
+        return orjson.loads(raw) if raw else {}
+
+    def migration(self, migration_uuid: str) -> dict:
+        with self.engine.connect() as conn:
+            return migration_store.get(conn, migration_uuid)
+
+    def evacuations(self, host: str) -> tuple[list[dict], list[str]]:
+        """Evacuations off ``host`` that its source must clean up (status ``done``), and
+        the servers whose evacuation off it has not finished yet."""
+        with self.engine.connect() as conn:
+            return (migration_store.evacuated_from(conn, host),
+                    sorted(migration_store.evacuating_from(conn, host)))
+
+    def complete_evacuation(self, migration_uuid: str) -> None:
+        """The source cleaned up after an evacuation: ``done`` becomes ``completed``."""
+        with self._writer.begin() as conn:
+            migration_store.update(conn, migration_uuid, {"status": "completed"},
+                                   from_status=("done",))

@@ -9,13 +9,9 @@ from __future__ import annotations
 import logging
 
 import orjson
-import sqlalchemy as sa
 
 from stratus.cells.schema_api import utcnow
-from stratus.cells.schema_cell import instances as instances_table
 from stratus.common.context import RequestContext
-from stratus.common.db import writer
-from stratus.compute_api.store import migrations as migration_store
 from stratus.scheduler.report import PlacementError
 from stratus.virt import power_state
 from stratus.virt.driver import InstanceNotFound
@@ -65,16 +61,12 @@ class HostMoves:
             return result
 
     def _stored_flavors(self, instance_uuid: str) -> dict:
-        with self._store.engine.connect() as conn:
-            raw = conn.execute(sa.select(instances_table.c.flavor).where(
-                instances_table.c.uuid == instance_uuid)).scalar()
-        return orjson.loads(raw) if raw else {}
+        return self._store.stored_flavors(instance_uuid)
 
     def _resized_in_place(self, migration_uuid: str) -> bool:
         """The resize stayed on this host (allow_resize_to_same_host): the guest there is
         the resized one, and no copy was left behind."""
-        with self._store.engine.connect() as conn:
-            migration = migration_store.get(conn, migration_uuid)
+        migration = self._store.migration(migration_uuid)
         return migration["source_compute"] == migration["dest_compute"]
 
     # --- resize / cold migration --------------------------------------------------------
@@ -203,9 +195,7 @@ class HostMoves:
         and their source allocations go (as Nova's ``_destroy_evacuated_instances``).
         Returns the servers still being evacuated off this host, which are not ours to
         settle."""
-        with self._store.engine.connect() as conn:
-            evacuated = migration_store.evacuated_from(conn, self.host)
-            evacuating = migration_store.evacuating_from(conn, self.host)
+        evacuated, evacuating = self._store.evacuations(self.host)
         for migration in evacuated:
             try:
                 self.driver.destroy({"uuid": migration["instance_uuid"]})
@@ -218,8 +208,6 @@ class HostMoves:
                 LOG.exception("Could not remove the source allocation of evacuated %s",
                               migration["instance_uuid"])
                 continue
-            with writer(self._store.engine).begin() as conn:
-                migration_store.update(conn, migration["uuid"], {"status": "completed"},
-                                       from_status=("done",))
+            self._store.complete_evacuation(migration["uuid"])
             LOG.info("Cleaned up %s, evacuated from this host", migration["instance_uuid"])
-        return evacuating
+        return set(evacuating)

@@ -11,8 +11,6 @@ import logging
 import math
 import threading
 
-import sqlalchemy as sa
-
 from stratus.compute import service_records
 from stratus.scheduler.report import PlacementError
 from stratus.virt.driver import ComputeDriver, HostResources
@@ -30,11 +28,11 @@ def _custom_trait(name: str) -> str:
 class ResourceTracker:
     """One node of one host: its compute_nodes row and its Placement provider."""
 
-    def __init__(self, conf, driver: ComputeDriver, cell_engine: sa.Engine, service: dict,
-                 placement=None):
+    def __init__(self, conf, driver: ComputeDriver, services: service_records.ServiceStore,
+                 service: dict, placement=None):
         self.conf = conf
         self.driver = driver
-        self.cell_engine = cell_engine
+        self.services = services  # or the cell conductor's RemoteServiceStore
         self.service = service
         self.placement = placement
         self.nodename = driver.get_available_nodes()[0]
@@ -78,8 +76,7 @@ class ResourceTracker:
         next full report (``update_resources_interval``) instead.
         """
         resources = self.driver.get_available_resource(self.nodename)
-        self.node = service_records.register_node(self.cell_engine, self.service, resources,
-                                                  self.ratios)
+        self.node = self.services.register_node(self.service, resources, self.ratios)
         self._sync_provider(resources)
         return self.node
 

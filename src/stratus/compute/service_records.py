@@ -137,3 +137,38 @@ def map_host(api_engine: sa.Engine, cell_engine: sa.Engine, host: str, cell_id: 
                                                     compute_nodes.c.mapped == 0)
                      .values(mapped=1))
     return True
+
+
+class ServiceStore:
+    """The functions above bound to one cell database, the shape the agents use; the cell
+    conductor's ``RemoteServiceStore`` has the same methods over RPC.
+
+    With ``api_engine`` and ``cell_id`` (the process can reach the API database) a host
+    maps itself; otherwise :meth:`map_host` answers None and ``discover_hosts`` maps it.
+    """
+
+    def __init__(self, engine: sa.Engine, api_engine: sa.Engine | None = None,
+                 cell_id: int | None = None):
+        self.engine = engine
+        self.api_engine = api_engine
+        self.cell_id = cell_id
+
+    def register_service(self, host: str) -> dict:
+        return register_service(self.engine, host)
+
+    def register_node(self, service: dict, resources: HostResources,
+                      ratios: dict[str, float]) -> dict:
+        return register_node(self.engine, service, resources, ratios)
+
+    def update_nodes(self, updates: list[tuple[int, HostResources, dict[str, float]]]) -> None:
+        update_nodes(self.engine, updates)
+
+    def heartbeat(self, service_ids: list[int]) -> None:
+        heartbeat(self.engine, service_ids)
+
+    def map_host(self, host: str) -> bool | None:
+        """True once mapped here, False if mapped to another cell, None if this process
+        cannot map hosts."""
+        if self.api_engine is None or self.cell_id is None:
+            return None
+        return map_host(self.api_engine, self.engine, host, self.cell_id)

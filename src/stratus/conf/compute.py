@@ -37,6 +37,12 @@ default_opts = [
 ]
 
 compute_opts = [
+    cfg.StrOpt("database_access", default="conductor", choices=["conductor", "direct"],
+               help="How `stratus compute` reaches its cell's database: 'conductor' (the "
+                    "default) through the cell conductor over transport_url, so the host "
+                    "needs no database credentials; 'direct' with the [cell1_database] and "
+                    "[api_database] connections itself. The all-in-one's in-process agents "
+                    "always go direct."),
     cfg.ListOpt("provider_traits", default=[],
                 help="Custom traits (CUSTOM_*) the compute node's resource provider carries, "
                      "beside the driver's capabilities and CPU flags."),
