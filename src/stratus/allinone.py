@@ -82,7 +82,7 @@ class AllInOne:
         os.makedirs(self.state_dir, mode=0o700, exist_ok=True)
         for name in DATABASES:
             engine = self.databases.engine(name)
-            if migration.current(engine) != migration.head(name):
+            if not migration.at_head(name, engine):
                 migration.sync(name, engine)
         cells_setup.ensure_numbered_cells(self.conf, self.databases.engine("api"),
                                           self.conf.cells.all_in_one_cells)

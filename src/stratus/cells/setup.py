@@ -17,6 +17,9 @@ from stratus.common.db import make_engine, migration
 # Every cell database (cell0, cell1, cellN) follows the one cell migration tree; migration.py
 # names that tree after its configured cells, so "cell1" stands for any cell here.
 CELL_TREE = "cell1"
+# Why a cell's conductor or a direct compute agent will not start on it.
+CELL_NOT_SYNCED = ("the cell database is not at the newest schema; run "
+                   "`stratus-manage db sync` first")
 
 
 def cell_database_url(conf: cfg.ConfigOpts, number: int) -> str:

@@ -86,7 +86,7 @@ def _placement(conf, args, started: float) -> int:
     from stratus.placement import app as placement_app
 
     engine = Databases(conf).engine("placement")
-    if migration.current(engine) != migration.head("placement"):
+    if not migration.at_head("placement", engine):
         migration.sync("placement", engine)
     placement = placement_app.make_service(conf, engine, Policy(conf))
     # Served at the root, as OpenStack's placement-api is.
@@ -161,9 +161,9 @@ def _conductor(conf, args, started: float) -> int:
         return 1
     databases = Databases(conf)
     cell_engine = databases.engine("cell1")
-    if migration.current(cell_engine) != migration.head(cells_setup.CELL_TREE):
-        print("stratus: cannot start the conductor: the cell database is not at the newest "
-              "schema; run `stratus-manage db sync` first", file=sys.stderr)
+    if not migration.at_head(cells_setup.CELL_TREE, cell_engine):
+        print(f"stratus: cannot start the conductor: {cells_setup.CELL_NOT_SYNCED}",
+              file=sys.stderr)
         return 1
     api_engine = databases.engine("api")
     cells = CellDatabases.from_conf(conf, api_engine)

@@ -236,9 +236,8 @@ def start_from_conf(conf, *, fake_hosts: int | None = None, rpc: RPC | None = No
     else:
         databases = databases or Databases(conf)
         cell_engine = databases.engine("cell1")
-        if migration.current(cell_engine) != migration.head(setup.CELL_TREE):
-            raise AgentStartError("the cell database is not at the newest schema; run "
-                                  "`stratus-manage db sync` first")
+        if not migration.at_head(setup.CELL_TREE, cell_engine):
+            raise AgentStartError(setup.CELL_NOT_SYNCED)
         api_engine = databases.engine("api")
         cell_id = own_cell(api_engine, databases.url("cell1"))
         rpc, stores = rpc or RPC(conf), None

@@ -92,46 +92,55 @@ class CellConductor:
         return encode(getattr(self._services, op)(*decode(args), **decode(kwargs)))
 
 
-def _remote(endpoint_method: str, op: str, doc: str):
+class _RemoteStore:
+    """Sends a store method's call to the cell conductor's ``endpoint`` method."""
+
+    endpoint = ""
+
+    def __init__(self, client: RPCClient):
+        self._client = client
+
+    def _call(self, op: str, args: list, kwargs: dict,
+              context: RequestContext | None = None) -> Any:
+        return decode(self._client.call(context or RequestContext(), self.endpoint, op=op,
+                                        args=encode(args), kwargs=encode(kwargs)))
+
+
+def _remote(op: str, doc: str | None):
     def call(self, *args, **kwargs):
-        return decode(self._client.call(RequestContext(), endpoint_method, op=op,
-                                        args=encode(list(args)), kwargs=encode(kwargs)))
+        return self._call(op, list(args), kwargs)
     call.__name__ = op
     call.__doc__ = doc
     return call
 
 
-class RemoteInstanceStore(ErrorTexts):
+class RemoteInstanceStore(ErrorTexts, _RemoteStore):
     """``InstanceStore``'s methods, run by the cell conductor."""
 
-    def __init__(self, client: RPCClient):
-        self._client = client
+    endpoint = "instance_store"
 
     def update(self, instance_uuid: str, changes: dict, *,
                expected_task_state: object = ANY) -> None:
+        """As ``InstanceStore.update``; ANY (the default) is not sent, so it stays ANY."""
         kwargs = {} if expected_task_state is ANY else \
             {"expected_task_state": expected_task_state}
-        self._client.call(RequestContext(), "instance_store", op="update",
-                          args=encode([instance_uuid, changes]), kwargs=encode(kwargs))
+        self._call("update", [instance_uuid, changes], kwargs)
 
     def event_start(self, context: RequestContext, instance_uuid: str, event: str,
                     host: str) -> int:
-        return self._client.call(context, "instance_store", op="event_start",
-                                 args=[instance_uuid, event, host], kwargs={})
+        """As ``InstanceStore.event_start``; ``context`` travels as the call's context."""
+        return self._call("event_start", [instance_uuid, event, host], {}, context)
 
 
 for _op in INSTANCE_OPS - {"update", "event_start"}:
-    setattr(RemoteInstanceStore, _op,
-            _remote("instance_store", _op, getattr(InstanceStore, _op).__doc__))
+    setattr(RemoteInstanceStore, _op, _remote(_op, getattr(InstanceStore, _op).__doc__))
 
 
-class RemoteServiceStore:
+class RemoteServiceStore(_RemoteStore):
     """``ServiceStore``'s methods, run by the cell conductor."""
 
-    def __init__(self, client: RPCClient):
-        self._client = client
+    endpoint = "service_store"
 
 
 for _op in SERVICE_OPS:
-    setattr(RemoteServiceStore, _op,
-            _remote("service_store", _op, getattr(ServiceStore, _op).__doc__))
+    setattr(RemoteServiceStore, _op, _remote(_op, getattr(ServiceStore, _op).__doc__))

@@ -42,6 +42,11 @@ def current(engine: sa.Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def at_head(name: str, engine: sa.Engine) -> bool:
+    """Whether ``engine``'s database is at the newest revision of ``name``'s tree."""
+    return current(engine) == head(name)
+
+
 def sync(name: str, engine: sa.Engine, revision: str = "head") -> tuple[str | None, str | None]:
     """Upgrade ``name``'s database to ``revision``; returns (before, after)."""
     before = current(engine)
