@@ -141,6 +141,51 @@ def test_several_instances_of_one_request_each_get_a_claim(env):
         assert list(allocations_of(env, instance)) == [chosen[0]["compute_node_uuid"]]
 
 
+def test_instances_of_one_request_are_claimed_in_one_placement_write(env, monkeypatch):
+    env.add_host("a", vcpus=2)
+    env.add_host("b", vcpus=2)
+    single, together = [], []
+    claim, claim_many = env.client.claim, env.client.claim_many
+    monkeypatch.setattr(env.client, "claim", lambda *a, **k: single.append(a) or claim(*a, **k))
+    monkeypatch.setattr(env.client, "claim_many",
+                        lambda claims, *a: together.append(list(claims))
+                        or claim_many(claims, *a))
+    instances = new_uuids(4)
+    picks = env.select(request_spec(vcpus=1), instances)
+    assert single == [] and together == [instances]
+    assert sorted(p[0]["service_host"] for p in picks) == ["a", "a", "b", "b"]
+    for instance, chosen in zip(instances, picks, strict=True):
+        assert list(allocations_of(env, instance)) == [chosen[0]["compute_node_uuid"]]
+
+
+def test_claims_refused_together_are_made_one_by_one_on_what_is_left(env, monkeypatch):
+    """Another request fills host a between the candidates and the claim: the joint write
+    is refused, writes nothing, and the instances land on the room that is left."""
+    for name in ("a", "b", "c"):
+        env.add_host(name, vcpus=2)
+    intruder = str(uuid.uuid4())
+    claim_many = env.client.claim_many
+
+    def interfered(claims, *args):
+        hosts = {rp for request in claims.values() for rp in request["allocations"]}
+        taken = env.hosts["a"].uuid if env.hosts["a"].uuid in hosts else sorted(hosts)[0]
+        assert env.client.claim(intruder, {taken: {"resources": {"VCPU": 2}}}, "p2", "u2")
+        monkeypatch.setattr(env.client, "claim_many", claim_many)
+        assert claim_many(claims, *args) is False
+        return False
+
+    monkeypatch.setattr(env.client, "claim_many", interfered)
+    instances = new_uuids(4)
+    picks = env.select(request_spec(vcpus=1), instances)
+    taken_uuid = next(iter(allocations_of(env, intruder)))
+    assert len(picks) == 4
+    for instance, chosen in zip(instances, picks, strict=True):
+        held = allocations_of(env, instance)
+        assert list(held) == [chosen[0]["compute_node_uuid"]] and taken_uuid not in held
+    for host in env.hosts.values():
+        assert env.client.provider_usages(host.uuid)["VCPU"] == 2
+
+
 def test_a_flavor_bigger_than_any_host_is_no_valid_host_and_allocates_nothing(env):
     env.add_host("a", memory_mb=4096)
     env.add_host("b", memory_mb=8192)
@@ -418,3 +463,36 @@ def test_fifty_concurrent_requests_onto_five_hosts_never_overcommit(env_on_backe
         assert list(held) == [outcome[instance][0][0]["compute_node_uuid"]]
         assert held[list(held)[0]]["resources"]["VCPU"] == 1
     assert all(allocations_of(env, i) == {} for i in lost)
+
+
+def test_concurrent_multi_instance_requests_win_whole_or_not_at_all(env_on_backend):
+    """5 hosts of 8 VCPU, 10 requests of 5 x 1 VCPU at once: 8 requests get all their
+    instances placed, 2 get NoValidHost holding nothing, and no host is overcommitted."""
+    env = env_on_backend
+    for i in range(5):
+        env.add_host(f"h{i}", vcpus=8, memory_mb=65536, disk_gb=1000)
+    requests = [new_uuids(5) for _ in range(10)]
+    barrier = threading.Barrier(len(requests))
+    outcome: dict[int, object] = {}
+
+    def boot(number: int) -> None:
+        barrier.wait()
+        try:
+            outcome[number] = env.select(request_spec(vcpus=1), requests[number])
+        except NoValidHost as exc:
+            outcome[number] = exc
+
+    threads = [threading.Thread(target=boot, args=(n,)) for n in range(len(requests))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(240)
+    won = [n for n, result in outcome.items() if isinstance(result, list)]
+    lost = [n for n, result in outcome.items() if isinstance(result, NoValidHost)]
+    assert len(won) == 8 and len(lost) == 2
+    for host in env.hosts.values():
+        assert env.client.provider_usages(host.uuid)["VCPU"] == 8
+    for number in won:
+        for instance, picks in zip(requests[number], outcome[number], strict=True):
+            assert list(allocations_of(env, instance)) == [picks[0]["compute_node_uuid"]]
+    assert all(allocations_of(env, i) == {} for n in lost for i in requests[n])

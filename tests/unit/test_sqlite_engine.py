@@ -8,7 +8,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from stratus.common.db import make_engine
+from stratus.common.db import make_engine, writer
 
 metadata = sa.MetaData()
 parent = sa.Table("parent", metadata, sa.Column("id", sa.Integer, primary_key=True))
@@ -107,3 +107,66 @@ def test_without_busy_timeout_the_same_writers_collide(file_engine):
 
     assert len(errors) == 1
     assert "database is locked" in str(errors[0])
+
+
+counter = sa.Table("counter", metadata, sa.Column("id", sa.Integer, primary_key=True),
+                   sa.Column("value", sa.Integer, nullable=False))
+
+
+def test_queued_writers_read_then_write_without_losing_an_update(file_engine):
+    """Immediate writers take turns: 16 threads x 25 read-modify-write increments."""
+    engine = file_engine(busy_timeout_ms=30000)
+    with engine.begin() as conn:
+        conn.execute(counter.insert().values(id=1, value=0))
+    writes = writer(engine)
+    errors: list[BaseException] = []
+
+    def increment():
+        try:
+            for _ in range(25):
+                with writes.begin() as conn:
+                    value = conn.execute(sa.select(counter.c.value)).scalar_one()
+                    conn.execute(counter.update().values(value=value + 1))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=increment) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(counter.c.value)).scalar_one() == 400
+
+
+def test_a_rolled_back_or_invalidated_writer_hands_on_its_turn(file_engine):
+    engine = file_engine(busy_timeout_ms=2000)
+    writes = writer(engine)
+    with pytest.raises(RuntimeError):
+        with writes.begin() as conn:
+            conn.execute(parent.insert().values(id=1))
+            raise RuntimeError("abandon the transaction")
+    conn = writes.connect()
+    conn.begin()
+    conn.execute(parent.insert().values(id=2))
+    conn.invalidate()
+    conn.close()
+    started = time.monotonic()
+    with writes.begin() as conn:
+        conn.execute(parent.insert().values(id=3))
+    assert time.monotonic() - started < 1.0
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(parent.c.id)).scalars().all() == [3]
+
+
+def test_a_writer_waiting_past_the_busy_timeout_gets_database_is_locked(file_engine):
+    engine = file_engine(busy_timeout_ms=300)
+    writes = writer(engine)
+    with writes.begin() as holder:
+        holder.execute(parent.insert().values(id=1))
+        with pytest.raises(sa.exc.OperationalError, match="database is locked"):
+            with writes.begin() as conn:
+                conn.execute(parent.insert().values(id=2))
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(parent.c.id)).scalars().all() == [1]

@@ -100,6 +100,9 @@ build_requests = sa.Table(
     sa.Column("instance", LONG_TEXT, nullable=False),  # JSON: the instance-to-be
     sa.Column("block_device_mappings", LONG_TEXT),  # JSON list
     sa.Column("tags", sa.Text),  # JSON list
+    # The instance's flavor sizes, for quota counting in SQL; NULL before api_0005.
+    sa.Column("vcpus", sa.Integer),
+    sa.Column("memory_mb", sa.Integer),
     *_timestamps(),
     sa.UniqueConstraint("instance_uuid", name="uniq_build_requests0instance_uuid"),
     sa.Index("build_requests_project_id_idx", "project_id"),
@@ -262,9 +265,11 @@ aggregate_metadata = sa.Table(
 
 # Columns and indexes a revision after the baseline added (api_0003: Rocky/Stein's
 # instance_mappings.user_id and queued_for_delete; api_0004: the (project_id, cell_id)
-# index). The baseline creates the schema without them, so a database synced to the
-# baseline has the older shape, as a real one would.
+# index; api_0005: build_requests' vcpus and memory_mb). The baseline creates the schema
+# without them, so a database synced to the baseline has the older shape, as a real one
+# would.
 ADDED_AFTER_BASELINE: dict[str, tuple[str, ...]] = {
+    "build_requests": ("vcpus", "memory_mb"),
     "instance_mappings": ("user_id", "queued_for_delete",
                           "instance_mappings_user_id_project_id_idx",
                           "instance_mappings_project_id_cell_id_idx"),

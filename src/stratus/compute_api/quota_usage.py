@@ -21,11 +21,7 @@ def usage(compute: ComputeService, project_id: str, user_id: str | None = None
     used = {resource: 0 for resource in quotas.RESOURCES}
     used.update(instance_store.usage(compute.cells, project_id, user_id))
     with compute.api_engine.connect() as conn:
-        for instance in build_store.list_instances(conn, project_id):
-            if user_id is not None and instance["user_id"] != user_id:
-                continue
-            used["instances"] += 1
-            used["cores"] += instance["vcpus"]
-            used["ram"] += instance["memory_mb"]
+        for resource, count in build_store.usage(conn, project_id, user_id).items():
+            used[resource] += count
         used.update(quotas.api_usage(conn, project_id, user_id))
     return used

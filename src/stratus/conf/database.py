@@ -17,7 +17,7 @@ def _opts(name: str) -> list[cfg.Opt]:
                    help=f"SQLAlchemy URL of the {name} database: sqlite:///PATH, "
                         "postgresql+psycopg://USER@HOST/DB or mysql+pymysql://USER@HOST/DB"),
         cfg.IntOpt("pool_size", default=10, min=1,
-                   help="Connections kept open (not SQLite)." + _CELLS_NOTE.get(name, "")),
+                   help="Connections kept open." + _CELLS_NOTE.get(name, "")),
         cfg.IntOpt("max_overflow", default=20, min=0,
                    help="Connections beyond pool_size." + _CELLS_NOTE.get(name, "")),
         cfg.IntOpt("busy_timeout_ms", default=30000, min=0,

@@ -6,6 +6,10 @@ one for each instance by writing its allocation. A claim Placement refuses (anot
 scheduler got there first) moves on to the next host. Alternates are the next best
 hosts in the same cell, not claimed. When any instance of the request finds no host,
 every claim made for the request is removed and NoValidHost says why.
+
+A request for several instances first chooses all their hosts and claims them in one
+``POST /allocations`` (one write, where one per instance queued behind every other
+scheduler's writes); only if Placement refuses that does it go one instance at a time.
 """
 
 from __future__ import annotations
@@ -60,6 +64,13 @@ def _consume(host: host_state.HostState, allocation_request: dict) -> None:
             host.used[rc] = host.used.get(rc, 0) + amount
 
 
+def _fits(host: host_state.HostState, allocation_request: dict) -> bool:
+    """Whether the host's own provider still has room for its part of the request, as far
+    as this scheduler has counted (Placement has the last word when claiming)."""
+    own = allocation_request["allocations"].get(host.uuid, {}).get("resources", {})
+    return all(host.free(rc) >= amount for rc, amount in own.items() if rc in host.capacity)
+
+
 class SchedulerManager:
     """Serves topic ``scheduler``."""
 
@@ -79,6 +90,12 @@ class SchedulerManager:
         """One list per instance: the claimed host first, then alternates (same cell)."""
         scheduling = self._scheduling(request_spec, instance_uuids)
         hosts = self._candidates(request_spec)
+        if len(instance_uuids) > 1:
+            together = self._claim_together(request_spec, instance_uuids, scheduling, hosts)
+            if together is not None:
+                return [self._picks(placed, alternates, return_alternates)
+                        for placed, alternates in together]
+            hosts = self._candidates(request_spec)  # Placement moved on; look again
         claimed: list[str] = []
         chosen: list[list[dict]] = []
         try:
@@ -88,10 +105,7 @@ class SchedulerManager:
                 claimed.append(instance_uuid)
                 scheduling.group_hosts[placed.host.host] = \
                     scheduling.group_hosts.get(placed.host.host, 0) + 1
-                picks = [selection(placed.host, placed.allocation_request)]
-                if return_alternates:
-                    picks += [selection(h, h.allocation_requests[0]) for h in alternates]
-                chosen.append(picks)
+                chosen.append(self._picks(placed, alternates, return_alternates))
         except PlacementError as exc:
             self._roll_back(claimed)
             raise NoValidHost(f"Placement failed while claiming: {exc}") from None
@@ -101,6 +115,62 @@ class SchedulerManager:
         return chosen
 
     # --- steps ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _picks(placed: _Placed, alternates: list[host_state.HostState],
+               return_alternates: bool) -> list[dict]:
+        picks = [selection(placed.host, placed.allocation_request)]
+        if return_alternates:
+            picks += [selection(h, h.allocation_requests[0]) for h in alternates]
+        return picks
+
+    def _claim_together(self, request_spec: dict, instance_uuids: list[str],
+                        scheduling: Scheduling, hosts: list[host_state.HostState]
+                        ) -> list[tuple[_Placed, list[host_state.HostState]]] | None:
+        """Choose a host for every instance, then claim them all in one Placement write.
+
+        The choices are the ones the one-by-one path would make when no other scheduler
+        interferes (each instance sees the ones before it on its host). None, with the
+        hosts and the request as they were, when an instance finds no room here or
+        Placement refuses the claims (another request got there first): the caller then
+        goes one instance at a time, which also says why when it fails.
+        """
+        used = {id(host): dict(host.used) for host in hosts}
+        group_hosts = dict(scheduling.group_hosts)
+        planned = self._plan(request_spec, instance_uuids, scheduling, hosts)
+        if planned is not None and self.placement.claim_many(
+                {uuid: placed.allocation_request
+                 for uuid, (placed, _alternates) in zip(instance_uuids, planned, strict=True)},
+                request_spec["project_id"], request_spec["user_id"]):
+            return planned
+        for host in hosts:
+            host.used = used[id(host)]
+        scheduling.group_hosts = group_hosts
+        return None
+
+    def _plan(self, request_spec: dict, instance_uuids: list[str], scheduling: Scheduling,
+              hosts: list[host_state.HostState]
+              ) -> list[tuple[_Placed, list[host_state.HostState]]] | None:
+        planned = []
+        for _uuid in instance_uuids:
+            try:
+                passing = hosts if request_spec.get("skip_filters") else \
+                    self._passing(hosts, scheduling)
+            except NoValidHost:
+                return None
+            ranked = self._ordered(passing, scheduling)
+            fitting = [index for index, host in enumerate(ranked)
+                       if _fits(host, host.allocation_requests[0])]
+            if not fitting:
+                return None
+            host = ranked[fitting[0]]
+            allocation_request = host.allocation_requests[0]
+            _consume(host, allocation_request)
+            scheduling.group_hosts[host.host] = scheduling.group_hosts.get(host.host, 0) + 1
+            alternates = [h for h in ranked[fitting[0] + 1:] if h.cell.uuid == host.cell.uuid]
+            planned.append((_Placed(host, allocation_request),
+                            alternates[:self.conf.scheduler.max_attempts - 1]))
+        return planned
 
     def _scheduling(self, request_spec: dict, instance_uuids: list[str]) -> Scheduling:
         scheduling = Scheduling(request_spec)

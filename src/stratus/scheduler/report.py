@@ -84,6 +84,21 @@ def _is_consumer_conflict(detail: str) -> bool:
     return "consumer generation conflict" in detail
 
 
+def _consumer_body(allocations: dict, project_id: str, user_id: str,
+                   consumer_generation: int | None) -> dict[str, Any]:
+    """One consumer's allocations as PUT /allocations/{consumer} (and each entry of POST
+    /allocations) take them, from ``{rp: {"resources"}}`` or a whole allocation request."""
+    body: dict[str, Any] = {"project_id": project_id, "user_id": user_id,
+                            "consumer_generation": consumer_generation}
+    if "allocations" in allocations:
+        body["allocations"] = allocations["allocations"]
+        if allocations.get("mappings"):
+            body["mappings"] = allocations["mappings"]
+    else:
+        body["allocations"] = allocations
+    return body
+
+
 class PlacementClient:
     """The Placement calls Stratus makes, each a method named after what it does."""
 
@@ -327,16 +342,20 @@ class PlacementClient:
         Races between writers on the same providers are retried; capacity used up or a
         consumer changed by someone else (its generation differs) give False.
         """
-        body: dict[str, Any] = {"project_id": project_id, "user_id": user_id,
-                                "consumer_generation": consumer_generation}
-        if "allocations" in allocations:
-            body["allocations"] = allocations["allocations"]
-            if allocations.get("mappings"):
-                body["mappings"] = allocations["mappings"]
-        else:
-            body["allocations"] = allocations
+        body = _consumer_body(allocations, project_id, user_id, consumer_generation)
         return self._put_allocations(f"/allocations/{consumer_uuid}", body,
                                      f"claim for {consumer_uuid}")
+
+    def claim_many(self, claims: dict[str, dict], project_id: str, user_id: str) -> bool:
+        """Write the allocations of several new consumers at once, all or none.
+
+        ``claims`` maps each consumer to its allocation request (as :meth:`claim` takes
+        one). False, and nothing written, when any of them cannot be made.
+        """
+        body = {consumer_uuid: _consumer_body(allocations, project_id, user_id, None)
+                for consumer_uuid, allocations in claims.items()}
+        return self._put_allocations("/allocations", body,
+                                     f"claims for {len(claims)} consumers", method="POST")
 
     def _put_allocations(self, path: str, body: dict, what: str, method: str = "PUT") -> bool:
         for attempt in range(GENERATION_RETRIES):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 
 import sqlalchemy as sa
@@ -13,10 +14,10 @@ from stratus.conf.database import DATABASES, group_name
 
 def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20,
                 busy_timeout_ms: int = 30000, echo: bool = False) -> sa.Engine:
-    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
+    """An engine for ``url``; SQLite gets WAL, foreign keys, a busy timeout and a write queue."""
     parsed = sa.make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed, busy_timeout_ms, echo)
+        return _sqlite_engine(parsed, pool_size, max_overflow, busy_timeout_ms, echo)
     kwargs = dict(pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True, echo=echo)
     if parsed.get_backend_name() == "mysql":
         # MySQL closes idle connections after wait_timeout; recycle before that.
@@ -25,13 +26,73 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20,
     return sa.create_engine(parsed, **kwargs)
 
 
-def _sqlite_engine(url: sa.URL, busy_timeout_ms: int, echo: bool) -> sa.Engine:
+class _WriteQueue:
+    """The writers of one SQLite engine in this process, taking the write lock in turn.
+
+    SQLite's own wait for its lock is a sleep-and-retry loop (up to 100 ms per sleep), so
+    under many concurrent writers the lock sits free while they sleep, and the writes of
+    a busy all-in-one crawl. Writers that begin IMMEDIATE first take this lock, held
+    until their COMMIT or ROLLBACK has run: the next one starts the moment the last ends.
+    Other processes writing the same file still meet SQLite's busy timeout, as before.
+    """
+
+    def __init__(self, timeout_s: float):
+        self._lock = threading.Lock()
+        self._timeout_s = timeout_s
+        self._holder: object | None = None  # the DBAPI connection in a write transaction
+
+    def enter(self, dbapi_conn: object) -> None:
+        if not self._lock.acquire(timeout=self._timeout_s):
+            raise sa.exc.OperationalError(
+                "BEGIN IMMEDIATE", None,
+                sqlite3.OperationalError("database is locked (writers queued in this "
+                                         f"process for {self._timeout_s:g}s)"))
+        self._holder = dbapi_conn
+
+    def leave(self, dbapi_conn: object | None) -> None:
+        """End ``dbapi_conn``'s turn, if it is the writer; anything else is a no-op."""
+        if dbapi_conn is not None and dbapi_conn is self._holder:
+            self._holder = None
+            self._lock.release()
+
+
+def _raw(connection: object) -> object:
+    """The DBAPI connection behind a pool proxy (or the DBAPI connection itself)."""
+    return getattr(connection, "dbapi_connection", connection)
+
+
+def _sqlite_engine(url: sa.URL, pool_size: int, max_overflow: int, busy_timeout_ms: int,
+                   echo: bool) -> sa.Engine:
     path = url.database
+    kwargs: dict = {}
     if path and path != ":memory:":
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        kwargs = dict(pool_size=pool_size, max_overflow=max_overflow)
     engine = sa.create_engine(url, echo=echo,
                               connect_args={"timeout": busy_timeout_ms / 1000.0,
-                                            "check_same_thread": False})
+                                            "check_same_thread": False}, **kwargs)
+    queue = _WriteQueue(busy_timeout_ms / 1000.0)
+    dialect = engine.dialect
+    dialect_commit, dialect_rollback = dialect.do_commit, dialect.do_rollback
+
+    def do_commit(connection) -> None:
+        try:
+            dialect_commit(connection)
+        finally:
+            queue.leave(_raw(connection))
+
+    def do_rollback(connection) -> None:
+        try:
+            dialect_rollback(connection)
+        finally:
+            queue.leave(_raw(connection))
+
+    # This engine's own dialect instance: the one its pool resets connections with too.
+    dialect.do_commit, dialect.do_rollback = do_commit, do_rollback
+
+    @sa.event.listens_for(engine, "invalidate")
+    def _on_invalidate(dbapi_conn, _record, _exception):
+        queue.leave(dbapi_conn)
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
@@ -51,8 +112,16 @@ def _sqlite_engine(url: sa.URL, busy_timeout_ms: int, echo: bool) -> sa.Engine:
         # A writer that reads first must take the write lock at BEGIN (IMMEDIATE): a
         # deferred transaction upgrading to write after another commit fails at once
         # with "database is locked" instead of waiting. See :func:`writer`.
-        immediate = conn.get_execution_options().get(IMMEDIATE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if not conn.get_execution_options().get(IMMEDIATE, False):
+            conn.exec_driver_sql("BEGIN")
+            return
+        dbapi_conn = _raw(conn.connection)
+        queue.enter(dbapi_conn)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            queue.leave(dbapi_conn)
+            raise
 
     return engine
 

@@ -43,6 +43,7 @@ def create(conn: sa.Connection, instances: list[dict], specs: list[dict]) -> Non
         conn.execute(sa.insert(build_requests).values(
             instance_uuid=instance["uuid"], project_id=instance["project_id"],
             user_id=instance["user_id"], instance=_dump(instance),
+            vcpus=instance["vcpus"], memory_mb=instance["memory_mb"],
             block_device_mappings=_dump(spec.get("block_device_mappings", [])), tags="[]",
             created_at=now))
         conn.execute(sa.insert(request_specs).values(
@@ -93,6 +94,26 @@ def list_instances(conn: sa.Connection, project_id: str | None) -> list[dict]:
     if project_id is not None:
         query = query.where(build_requests.c.project_id == project_id)
     return [_instance(row) for row in conn.execute(query)]
+
+
+def usage(conn: sa.Connection, project_id: str, user_id: str | None = None) -> dict[str, int]:
+    """instances, cores and ram of the project's (or project user's) build requests."""
+    conditions = [build_requests.c.project_id == project_id]
+    if user_id is not None:
+        conditions.append(build_requests.c.user_id == user_id)
+    instances, cores, ram = conn.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(build_requests.c.vcpus), 0),
+                  sa.func.coalesce(sa.func.sum(build_requests.c.memory_mb), 0))
+        .where(*conditions, build_requests.c.vcpus.is_not(None))).one()
+    totals = {"instances": int(instances), "cores": int(cores), "ram": int(ram)}
+    # Rows written before api_0005 carry their sizes only in the instance JSON.
+    for (blob,) in conn.execute(sa.select(build_requests.c.instance)
+                                .where(*conditions, build_requests.c.vcpus.is_(None))):
+        instance = orjson.loads(blob)
+        totals["instances"] += 1
+        totals["cores"] += instance["vcpus"]
+        totals["ram"] += instance["memory_mb"]
+    return totals
 
 
 def update(conn: sa.Connection, instance_uuid: str, changes: dict) -> dict:
