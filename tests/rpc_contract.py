@@ -145,3 +145,42 @@ class RPCContract:
             list(pool.map(lambda i: client.cast({}, "record", value=i), range(100)))
         assert endpoint.cast_arrived.wait(30)
         assert sorted(endpoint.casts) == list(range(100))
+
+    def test_servers_of_one_topic_get_their_own_messages_topic_ones_once_fanout_all(
+            self, rpc_conf):
+        import oslo_messaging
+
+        rpc = RPC(rpc_conf)
+        topic = f"test-{uuid.uuid4().hex[:8]}"
+        endpoints = {name: Calculator() for name in ("host-a", "host-b", "host-c")}
+        try:
+            for name, endpoint in endpoints.items():
+                rpc.server(topic, [endpoint], server=name).start()
+            for name, endpoint in endpoints.items():
+                endpoint.expected_casts = 1 if name == "host-b" else 0
+            rpc.client(topic, server="host-b", timeout=30).cast({}, "record", value=-1)
+            assert endpoints["host-b"].cast_arrived.wait(30)
+            assert [e.casts for e in endpoints.values()] == [[], [-1], []]
+            for endpoint in endpoints.values():
+                endpoint.casts.clear()
+            # Topic-wide: each of 30 messages is handled by exactly one server.
+            client = rpc.client(topic, timeout=30)
+            assert [client.call({}, "add", a=i, b=0) for i in range(30)] == list(range(30))
+            for i in range(30):
+                client.cast({}, "record", value=i)
+            deadline = time.monotonic() + 30
+            while sum(len(e.casts) for e in endpoints.values()) < 30 \
+                    and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert sorted(v for e in endpoints.values() for v in e.casts) == list(range(30))
+            for endpoint in endpoints.values():
+                endpoint.casts.clear()
+                endpoint.cast_arrived.clear()
+                endpoint.expected_casts = 1
+            fanout = oslo_messaging.get_rpc_client(
+                rpc.transport, oslo_messaging.Target(topic=topic, fanout=True))
+            fanout.cast({}, "record", value=7)
+            assert all(e.cast_arrived.wait(30) for e in endpoints.values())
+            assert [e.casts for e in endpoints.values()] == [[7], [7], [7]]
+        finally:
+            rpc.cleanup()

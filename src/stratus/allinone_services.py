@@ -37,7 +37,7 @@ REMOTE_ERRORS = (ERRORS_MODULE, "stratus.conductor.moves")
 
 
 def _private_fake_exchange(conf: cfg.ConfigOpts) -> None:
-    """oslo.messaging's fake:// driver keeps its exchanges in one table per process: two
+    """The fake:// transport keeps its exchanges in one table per process: two
     all-in-ones in one process (tests start several) would share topics, and one cloud's
     conductor would take the other's builds. Each in-process cloud gets its own exchange."""
     if conf.transport_url.startswith("fake://"):
