@@ -9,6 +9,7 @@ fault or an event traceback on the compute host, where its traceback is.
 
 from __future__ import annotations
 
+import logging
 import traceback as tb
 
 import orjson
@@ -23,6 +24,10 @@ from stratus.compute_api.store import NoSuchRow
 from stratus.compute_api.store import instance_actions as action_store
 from stratus.compute_api.store import instances as instance_rows
 from stratus.compute_api.store import migrations as migration_store
+
+LOG = logging.getLogger(__name__)
+
+BUILD_EVENT = "compute_build_and_run_instance"
 
 # "Leave task_state alone" marker for update()'s expected_task_state.
 ANY = object()
@@ -171,6 +176,46 @@ class InstanceStore(ErrorTexts):
             conn.execute(sa.update(instance_actions)
                          .where(instance_actions.c.id == action_id.scalar_subquery())
                          .values(**values))
+
+    def start_build(self, context: RequestContext, instance_uuid: str, host: str,
+                    node: str) -> dict:
+        """A build's first writes in one call (one RPC for a host without a database):
+        the build event started and the instance taken for ``host`` (building, spawning)
+        unless a delete got there first.
+
+        Returns ``event`` (its id, None if it could not be recorded), ``instance`` (as
+        updated; None when there is nothing to build) and ``skipped`` (why not).
+        """
+        try:
+            event = self.event_start(context, instance_uuid, BUILD_EVENT, host)
+        except Exception:  # the build goes on unrecorded rather than not at all
+            LOG.exception("Could not record the build of %s", instance_uuid)
+            event = None
+        try:
+            instance = self.get(instance_uuid)
+            if instance["task_state"] == "deleting":
+                raise InstanceGone(f"{instance_uuid} is being deleted")
+            # Guarded by the task state just read: a delete that lands in between wins.
+            taken = {"host": host, "node": node, "vm_state": "building",
+                     "task_state": "spawning"}
+            self.update(instance_uuid, taken, expected_task_state=instance["task_state"])
+        except (InstanceGone, UnexpectedTaskState) as exc:
+            return {"event": event, "instance": None, "skipped": str(exc)}
+        instance.update(taken)
+        return {"event": event, "instance": instance, "skipped": None}
+
+    def finish_build(self, instance_uuid: str, event_id: int | None, changes: dict) -> bool:
+        """A spawned build's last writes in one call: ``changes`` (ACTIVE) applied if the
+        instance is still spawning, and the build event finished as Success. False when
+        the instance was deleted meanwhile (the caller cleans up what it built)."""
+        try:
+            self.update(instance_uuid, changes, expected_task_state="spawning")
+            landed = True
+        except (InstanceGone, UnexpectedTaskState):
+            landed = False
+        if event_id is not None:
+            self.finish_event(event_id, None)
+        return landed
 
     def on_host(self, host: str) -> list[dict]:
         """Live instances whose host is ``host`` (uuid, states, flavor sizes)."""

@@ -172,34 +172,25 @@ class ComputeManager(HostMoves):
                                alternates: list | None = None) -> None:
         """Spawn the instance here (cast by the conductor after the scheduler claimed it)."""
         with self._lock(instance_uuid):
-            try:
-                event = self._store.event_start(context, instance_uuid,
-                                                "compute_build_and_run_instance", self.host)
-            except Exception:
-                LOG.exception("Could not record the build of %s", instance_uuid)
-                event = None
-            error = self._build(context, instance_uuid, request_spec, alternates or [])
-            if event is not None:
+            started = self._store.start_build(context, instance_uuid, self.host,
+                                              self.nodename)
+            event, instance = started["event"], started["instance"]
+            if instance is None:
+                # Deleted (or being deleted) before it got here: nothing to build, and the
+                # allocation the scheduler made for it must not stay behind.
+                LOG.info("Not building %s: %s", instance_uuid, started["skipped"])
+                self._delete_allocation(instance_uuid)
+                error = None
+            else:
+                error = self._build(context, instance, request_spec, alternates or [], event)
+            if event is not None and (instance is None or error is not None):
                 self._store.event_finish(event, error)
 
-    def _build(self, context: RequestContext, instance_uuid: str, request_spec: dict,
-               alternates: list) -> BaseException | None:
-        try:
-            instance = self._store.get(instance_uuid)
-            if instance["task_state"] == "deleting":
-                raise InstanceGone(f"{instance_uuid} is being deleted")
-            # Guarded by the task state just read: a delete that lands in between wins.
-            self._store.update(instance_uuid, {"host": self.host, "node": self.nodename,
-                                               "vm_state": "building",
-                                               "task_state": "spawning"},
-                               expected_task_state=instance["task_state"])
-            instance.update(host=self.host, node=self.nodename, task_state="spawning")
-        except (InstanceGone, UnexpectedTaskState) as exc:
-            # Deleted (or being deleted) before it got here: nothing to build, and the
-            # allocation the scheduler made for it must not stay behind.
-            LOG.info("Not building %s: %s", instance_uuid, exc)
-            self._delete_allocation(instance_uuid)
-            return None
+    def _build(self, context: RequestContext, instance: dict, request_spec: dict,
+               alternates: list, event: int | None) -> BaseException | None:
+        """Spawn ``instance`` (taken for this host); the failure, or None when it is ACTIVE
+        (or was deleted meanwhile), with the build event then finished."""
+        instance_uuid = instance["uuid"]
         image_meta = dict(request_spec.get("image") or {})
         image_meta.setdefault("id", instance.get("image_ref"))
         requested = request_spec.get("requested_networks") or []
@@ -218,11 +209,9 @@ class ComputeManager(HostMoves):
                 self._deallocate(context, instance_uuid, network_info, requested)
             self._build_failed(context, instance_uuid, request_spec, alternates, exc)
             return exc
-        try:
-            self._store.update(instance_uuid, {
+        if not self._store.finish_build(instance_uuid, event, {
                 "vm_state": "active", "task_state": None, "power_state": power_state.RUNNING,
-                "launched_at": utcnow()}, expected_task_state="spawning")
-        except (InstanceGone, UnexpectedTaskState):
+                "launched_at": utcnow()}):
             LOG.info("%s was deleted while it was being built; cleaning up", instance_uuid)
             self._destroy(instance, network_info)
             self._deallocate(context, instance_uuid, network_info, requested)

@@ -32,8 +32,10 @@ REMOTE_ERRORS = ("stratus.compute.instance_store", "stratus.compute_api.store")
 
 INSTANCE_OPS = frozenset({
     "get", "update", "destroy", "network_info", "set_network_info", "record_fault",
-    "event_start", "finish_event", "on_host", "stored_flavors", "migration", "evacuations",
-    "complete_evacuation"})
+    "event_start", "finish_event", "start_build", "finish_build", "on_host", "stored_flavors",
+    "migration", "evacuations", "complete_evacuation"})
+# Operations whose first argument is the request's context (sent as the call's context).
+_WITH_CONTEXT = frozenset({"event_start", "start_build"})
 SERVICE_OPS = frozenset({"register_service", "register_node", "update_nodes", "heartbeat",
                          "map_host"})
 
@@ -81,8 +83,8 @@ class CellConductor:
                        kwargs: dict) -> Any:
         if op not in INSTANCE_OPS:
             raise ValueError(f"{op} is not an instance store operation")
-        if op == "event_start":  # the action is the caller's request's
-            return self._store.event_start(context, *decode(args), **decode(kwargs))
+        if op in _WITH_CONTEXT:  # the action is the caller's request's
+            return encode(getattr(self._store, op)(context, *decode(args), **decode(kwargs)))
         return encode(getattr(self._store, op)(*decode(args), **decode(kwargs)))
 
     def service_store(self, context: RequestContext, op: str, args: list,
@@ -131,8 +133,13 @@ class RemoteInstanceStore(ErrorTexts, _RemoteStore):
         """As ``InstanceStore.event_start``; ``context`` travels as the call's context."""
         return self._call("event_start", [instance_uuid, event, host], {}, context)
 
+    def start_build(self, context: RequestContext, instance_uuid: str, host: str,
+                    node: str) -> dict:
+        """As ``InstanceStore.start_build``; ``context`` travels as the call's context."""
+        return self._call("start_build", [instance_uuid, host, node], {}, context)
 
-for _op in INSTANCE_OPS - {"update", "event_start"}:
+
+for _op in INSTANCE_OPS - {"update"} - _WITH_CONTEXT:
     setattr(RemoteInstanceStore, _op, _remote(_op, getattr(InstanceStore, _op).__doc__))
 
 
