@@ -5,9 +5,13 @@ one or more consumers inside the caller's transaction:
 
 1. providers named in the new allocations (and those held by a consumer this write
    empties) are read, and their generations bumped at
-   once with ``UPDATE ... WHERE generation = <read>``, in id order. The bump takes the
+   once with ``UPDATE ... WHERE generation = <read>``, in uuid order. The bump takes the
    row lock, so a concurrent writer on the same provider waits and then finds the
-   generation moved: it gets 409 and writes nothing;
+   generation moved: it gets 409 and writes nothing. A write that empties no consumer
+   (every claim) reads its providers ``FOR UPDATE`` instead (PostgreSQL and MySQL;
+   SQLite writers are serialised already), so concurrent claims on one provider queue
+   behind each other rather than all but one failing with 409 and retrying. Every
+   writer takes provider rows in uuid order, so they never deadlock;
 2. consumers are checked (generation from 1.28), created or updated;
 3. old allocations are replaced by the new ones;
 4. one query reads inventory and resulting usage of every (provider, class) touched,
@@ -37,7 +41,11 @@ def _many(name: str) -> sa.BindParameter:
 
 # Statements of the write path, built once (building them per request costs more than
 # running them on SQLite).
-_PROVIDERS = sa.select(rp.c.id, rp.c.uuid, rp.c.generation).where(rp.c.uuid.in_(_many("uuids")))
+_PROVIDERS = (sa.select(rp.c.id, rp.c.uuid, rp.c.generation)
+              .where(rp.c.uuid.in_(_many("uuids"))).order_by(rp.c.uuid))
+# The first statement of its transaction: on MySQL the snapshot the later reads (the
+# limits check) see is then taken after these locks are held.
+_PROVIDERS_LOCKED = _PROVIDERS.with_for_update()
 _BUMP = (rp.update().where(rp.c.id == sa.bindparam("b_id"),
                            rp.c.generation == sa.bindparam("b_gen"))
          .values(generation=sa.bindparam("b_new")))
@@ -92,13 +100,13 @@ def write(conn: sa.Connection, writes: list[ConsumerWrite], *, check_generation:
 def _write(conn: sa.Connection, writes: list[ConsumerWrite], *, check_generation: bool,
            set_type: bool, missing_provider_message: str) -> None:
     wanted_rps = {u for w in writes for u in w.allocations}
-    providers = _providers(conn, wanted_rps, missing_provider_message)
     # A consumer emptied by this write also changes the providers it held, as in Placement.
     emptied = [w.uuid for w in writes if not w.allocations]
+    providers = _providers(conn, wanted_rps, missing_provider_message, lock=not emptied)
     released = conn.execute(_HELD_BY, {"uuids": emptied}).all() if emptied else []
-    touched = {row.id: row for row in (*providers.values(), *released)}
-    for provider_id in sorted(touched):
-        _bump(conn, touched[provider_id])
+    touched = {row.uuid: row for row in (*providers.values(), *released)}
+    for provider_uuid in sorted(touched):
+        _bump(conn, touched[provider_uuid])
     class_names = {name for w in writes for res in w.allocations.values() for name in res}
     class_ids = resource_classes.ids_for(conn, class_names)
     unknown = sorted(class_names - set(class_ids))
@@ -121,10 +129,11 @@ def _write(conn: sa.Connection, writes: list[ConsumerWrite], *, check_generation
         conn.execute(_DELETE_CONSUMERS, {"uuids": emptied})
 
 
-def _providers(conn: sa.Connection, uuids: set[str], message: str) -> dict[str, sa.Row]:
+def _providers(conn: sa.Connection, uuids: set[str], message: str, *,
+               lock: bool = False) -> dict[str, sa.Row]:
     if not uuids:
         return {}
-    rows = conn.execute(_PROVIDERS, {"uuids": list(uuids)}).all()
+    rows = conn.execute(_PROVIDERS_LOCKED if lock else _PROVIDERS, {"uuids": list(uuids)}).all()
     found = {row.uuid: row for row in rows}
     for uuid in sorted(uuids):
         if uuid not in found:
