@@ -27,6 +27,8 @@ API_VERSION = "1.36"
 GROUP = "placement"
 # How often a write that lost a generation race is re-read and tried again.
 GENERATION_RETRIES = 10
+# Connections kept open to Placement by one client (the RPC servers' 64 worker threads).
+CONNECTIONS = 64
 
 CONCURRENT_UPDATE = "placement.concurrent_update"
 INVENTORY_INUSE = "placement.inventory.inuse"
@@ -113,6 +115,12 @@ class PlacementClient:
                 region_name=region_name, endpoint_override=endpoint)
         adapter.default_microversion = API_VERSION
         self._adapter = adapter
+        # One client serves every scheduler worker (and, in the all-in-one, 200 agents):
+        # requests' default of 10 pooled connections made the rest connect anew and be
+        # thrown away ("Connection pool is full").
+        pooled = ksa_session.TCPKeepAliveAdapter(pool_maxsize=CONNECTIONS)
+        for scheme in ("http://", "https://"):
+            adapter.session.session.mount(scheme, pooled)
 
     @classmethod
     def from_conf(cls, conf: cfg.ConfigOpts) -> PlacementClient:
