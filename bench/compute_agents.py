@@ -84,7 +84,7 @@ def main() -> None:
               f"({started / args.hosts * 1000:.1f} ms/host)")
         print(f"  one heartbeat round (one UPDATE):                  {beat * 1000:.1f} ms")
         print(f"  one full usage report (one batched UPDATE):        {report * 1000:.1f} ms")
-        print(f"  idle CPU (heartbeats every {conf.report_interval} s, RPC polling):"
+        print(f"  idle CPU (heartbeats every {conf.report_interval} s, RPC idle):"
               f"   {idle_cpu * 100:.1f}% of one core")
         print(f"  peak RSS:                                          {rss_mb:.0f} MB")
     finally:
