@@ -2,9 +2,9 @@
 
 oslo.messaging's own fake driver has each listener wake every 50 ms to look through its
 queues under two process-wide locks. An all-in-one with 200 fake compute hosts has over
-200 listeners, so the process spent a quarter of its samples in that polling and every
-message waited up to 50 ms per hop. Here each listener sleeps on its own condition and a
-delivery wakes just the listeners of the queue it lands in.
+200 listeners: in a boot storm 63% of the process's non-idle samples were threads in
+that polling, and every message waited up to 50 ms per hop. Here each listener sleeps on
+its own condition and a delivery wakes just the listeners of the queue it lands in.
 
 What callers see is the fake driver's: a process-wide table of exchanges (two transports
 in one process reach each other), a queue per (topic, server) and one per topic, fanout

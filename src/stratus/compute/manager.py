@@ -180,10 +180,12 @@ class ComputeManager(HostMoves):
                 # allocation the scheduler made for it must not stay behind.
                 LOG.info("Not building %s: %s", instance_uuid, started["skipped"])
                 self._delete_allocation(instance_uuid)
-                error = None
-            else:
-                error = self._build(context, instance, request_spec, alternates or [], event)
-            if event is not None and (instance is None or error is not None):
+                if event is not None:
+                    self._store.event_finish(event)
+                return
+            # On success _build has finished the event already (finish_build).
+            error = self._build(context, instance, request_spec, alternates or [], event)
+            if error is not None and event is not None:
                 self._store.event_finish(event, error)
 
     def _build(self, context: RequestContext, instance: dict, request_spec: dict,

@@ -64,6 +64,11 @@ def _consume(host: host_state.HostState, allocation_request: dict) -> None:
             host.used[rc] = host.used.get(rc, 0) + amount
 
 
+def _count_member(scheduling: Scheduling, host: host_state.HostState) -> None:
+    """One more instance of the request (and so of its server group) on ``host``."""
+    scheduling.group_hosts[host.host] = scheduling.group_hosts.get(host.host, 0) + 1
+
+
 def _fits(host: host_state.HostState, allocation_request: dict) -> bool:
     """Whether the host's own provider still has room for its part of the request, as far
     as this scheduler has counted (Placement has the last word when claiming)."""
@@ -103,8 +108,7 @@ class SchedulerManager:
                 placed, alternates = self._place(instance_uuid, request_spec, scheduling,
                                                  hosts)
                 claimed.append(instance_uuid)
-                scheduling.group_hosts[placed.host.host] = \
-                    scheduling.group_hosts.get(placed.host.host, 0) + 1
+                _count_member(scheduling, placed.host)
                 chosen.append(self._picks(placed, alternates, return_alternates))
         except PlacementError as exc:
             self._roll_back(claimed)
@@ -154,22 +158,18 @@ class SchedulerManager:
         planned = []
         for _uuid in instance_uuids:
             try:
-                passing = hosts if request_spec.get("skip_filters") else \
-                    self._passing(hosts, scheduling)
+                ranked = self._ranked(request_spec, scheduling, hosts)
             except NoValidHost:
                 return None
-            ranked = self._ordered(passing, scheduling)
-            fitting = [index for index, host in enumerate(ranked)
-                       if _fits(host, host.allocation_requests[0])]
-            if not fitting:
+            index = next((i for i, host in enumerate(ranked)
+                          if _fits(host, host.allocation_requests[0])), None)
+            if index is None:
                 return None
-            host = ranked[fitting[0]]
+            host = ranked[index]
             allocation_request = host.allocation_requests[0]
             _consume(host, allocation_request)
-            scheduling.group_hosts[host.host] = scheduling.group_hosts.get(host.host, 0) + 1
-            alternates = [h for h in ranked[fitting[0] + 1:] if h.cell.uuid == host.cell.uuid]
-            planned.append((_Placed(host, allocation_request),
-                            alternates[:self.conf.scheduler.max_attempts - 1]))
+            _count_member(scheduling, host)
+            planned.append((_Placed(host, allocation_request), self._alternates(ranked, index)))
         return planned
 
     def _scheduling(self, request_spec: dict, instance_uuids: list[str]) -> Scheduling:
@@ -243,22 +243,33 @@ class SchedulerManager:
             ranked.insert(0, first)
         return ranked
 
-    def _place(self, instance_uuid: str, request_spec: dict, scheduling: Scheduling,
-               hosts: list[host_state.HostState]
-               ) -> tuple[_Placed, list[host_state.HostState]]:
+    def _ranked(self, request_spec: dict, scheduling: Scheduling,
+                hosts: list[host_state.HostState]) -> list[host_state.HostState]:
+        """The hosts that pass the filters, best first (NoValidHost if none passes)."""
         # A forced host (evacuate with force) is not judged by the filters, as in Nova;
         # Placement still has to find room on it.
         if not request_spec.get("skip_filters"):
             hosts = self._passing(hosts, scheduling)
-        ranked = self._ordered(hosts, scheduling)
+        return self._ordered(hosts, scheduling)
+
+    def _alternates(self, ranked: list[host_state.HostState], index: int
+                    ) -> list[host_state.HostState]:
+        """The hosts after ``ranked[index]`` in its cell, as many as a reschedule may use."""
+        chosen = ranked[index]
+        alternates = [h for h in ranked[index + 1:] if h.cell.uuid == chosen.cell.uuid]
+        return alternates[:self.conf.scheduler.max_attempts - 1]
+
+    def _place(self, instance_uuid: str, request_spec: dict, scheduling: Scheduling,
+               hosts: list[host_state.HostState]
+               ) -> tuple[_Placed, list[host_state.HostState]]:
+        ranked = self._ranked(request_spec, scheduling, hosts)
         refused = 0
         for index, host in enumerate(ranked):
             allocation_request = host.allocation_requests[0]
             if self.placement.claim(instance_uuid, allocation_request,
                                     request_spec["project_id"], request_spec["user_id"]):
                 _consume(host, allocation_request)
-                alternates = [h for h in ranked[index + 1:] if h.cell.uuid == host.cell.uuid]
-                alternates = alternates[:self.conf.scheduler.max_attempts - 1]
+                alternates = self._alternates(ranked, index)
                 LOG.debug("Instance %s claimed on %s (%s); alternates %s", instance_uuid,
                           host.host, host.uuid, [h.host for h in alternates])
                 return _Placed(host, allocation_request), alternates
